@@ -1,0 +1,199 @@
+"""The `assistant` command: index, ask, serve, eval, bench.
+
+Usage::
+
+    assistant index [PATH ...]            # default: the configured/bundled document(s)
+    assistant ask "In what year was Xiaomi founded?"
+    assistant ask --json "..."            # one JSON object
+    echo '{"question": "..."}' | assistant ask --jsonl
+    assistant serve [--host H] [--port P]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+EXIT_BAD_INPUT = 2
+
+
+def _settings(args: argparse.Namespace) -> Any:
+    from assistant.settings import Settings
+
+    overrides: dict[str, Any] = {}
+    if getattr(args, "data_dir", None):
+        overrides["data_dir"] = args.data_dir
+    return Settings(**overrides)
+
+
+def _fail(message: str, code: int = 1) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return code
+
+
+# --- index ---------------------------------------------------------------------
+def cmd_index(args: argparse.Namespace) -> int:
+    from index.embeddings import build_embedder
+    from index.pipeline import index_documents, tqdm_progress
+    from index.sections import DocumentError
+    from index.store import build_store
+
+    settings = _settings(args)
+    paths = [Path(p) for p in args.paths] or list(settings.documents)
+    try:
+        store = build_store(settings)
+        report = index_documents(paths, store, build_embedder(settings), max_tokens=settings.chunk_tokens,
+                                 replace=args.replace, progress=None if args.quiet else tqdm_progress)
+    except DocumentError as exc:
+        return _fail(f"{exc}. The existing index is unchanged.", EXIT_BAD_INPUT)
+    print(report.summary())
+    return 0
+
+
+# --- ask -----------------------------------------------------------------------
+def format_answer(answer: Any) -> str:
+    lines = [answer.answer]
+    if answer.citations:
+        lines += ["", "Sources:"]
+        for i, c in enumerate(answer.citations, 1):
+            lines.append(f"[{i}] {' > '.join(c.path)} ({c.document})")
+            lines.append(f'    "{c.quote}"')
+    return "\n".join(lines)
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from assistant.service import QuestionError
+
+    if not args.jsonl:
+        question = " ".join(args.question)
+        if not question.strip():
+            return _fail("the question is empty: ask something about the document.", EXIT_BAD_INPUT)
+    assistant = _build(args)
+    if assistant is None:
+        return 1
+    if args.jsonl:
+        return _ask_jsonl(assistant)
+    try:
+        if args.json:
+            print(json.dumps(assistant.ask(question).to_json(), ensure_ascii=False))
+            return 0
+        answer = None
+        for kind, value in assistant.stream(question):
+            if kind == "token":
+                sys.stdout.write(value)
+                sys.stdout.flush()
+            elif kind == "answer":
+                answer = value
+        sys.stdout.write("\n")
+        if answer and answer.citations:
+            print("\n".join(format_answer(answer).split("\n")[1:]))
+        return 0
+    except QuestionError as exc:
+        return _fail(str(exc), EXIT_BAD_INPUT)
+
+
+def _ask_jsonl(assistant: Any) -> int:
+    from assistant.service import QuestionError
+
+    status = 0
+    for line_no, line in enumerate(sys.stdin, 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            if not isinstance(item, dict):
+                raise QuestionError("each line must be a JSON object with a question")
+            out = assistant.ask(item.get("question"), item.get("history")).to_json()
+        except (json.JSONDecodeError, QuestionError) as exc:
+            out = {"error": f"line {line_no}: {exc}"}
+            status = EXIT_BAD_INPUT
+        sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
+        sys.stdout.flush()
+    return status
+
+
+def _build(args: argparse.Namespace) -> Any:
+    from assistant.service import build_assistant
+    from index.store import IndexMissingError
+
+    settings = _settings(args)
+    try:
+        assistant = build_assistant(settings)
+        assistant.search.catalog()
+        return assistant
+    except IndexMissingError:
+        _fail("no index yet: run `assistant index` (or `make run`) first.")
+        return None
+
+
+# --- serve ---------------------------------------------------------------------
+def cmd_serve(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    host = args.host or settings.host
+    port = args.port or settings.port
+    assistant = _build(args)
+    if assistant is None:
+        return 1
+    from ui.server import serve
+
+    serve(settings, assistant, host=host, port=port)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="assistant", description="Cited answers about your documents.")
+    parser.add_argument("--data-dir", type=Path, help="index folder (default: ASSISTANT_DATA_DIR)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("index", help="index .txt/.md documents (default: the bundled document)")
+    p.add_argument("paths", nargs="*", help="documents to index")
+    p.add_argument("--replace", action="store_true", help="drop documents not named here from the index")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_index)
+
+    p = sub.add_parser("ask", help="ask a question")
+    p.add_argument("question", nargs="*", help="the question")
+    fmt = p.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true", help="print one JSON object")
+    fmt.add_argument("--jsonl", action="store_true", help="read JSON lines on stdin, write one per input")
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("serve", help="serve the chat, the HTTP API and the widget")
+    p.add_argument("--host", help="bind address (default 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port (default 7860)")
+    p.set_defaults(func=cmd_serve)
+
+    for name, module, helptext in (
+        ("eval", "assistant.evaluate", "run the evaluation set and print the metrics"),
+        ("bench", "assistant.bench", "measure index time, latency and memory"),
+    ):
+        p = sub.add_parser(name, help=helptext, add_help=False)
+        p.add_argument("rest", nargs=argparse.REMAINDER)
+        p.set_defaults(func=_delegate(module))
+    return parser
+
+
+def _delegate(module: str) -> Any:
+    def run(args: argparse.Namespace) -> int:
+        import importlib
+
+        return int(importlib.import_module(module).main(args.rest, data_dir=args.data_dir) or 0)
+
+    return run
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

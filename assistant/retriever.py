@@ -1,0 +1,195 @@
+"""Standalone query -> ranked sections: dense (Chroma) and BM25 signals, fused.
+
+Usage::
+
+    search = HybridSearch(store, embedder, settings)
+    hits = search.search("Who founded Xiaomi?")          # [SectionHit, ...], best first
+    retriever = SectionRetriever(search=search)          # the same, as a LangChain retriever
+
+Signals per section (each decided by measurement, see README "Retrieval ablation"):
+dense similarity of the heading path, of the best sentence window and of the best sentence
+(Chroma nearest-neighbour queries), and BM25 over sentences and over whole sections.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+
+from index.catalog import Catalog, SectionView, content_terms
+from index.embeddings import Embedder
+from index.store import ChromaStore
+
+if TYPE_CHECKING:
+    from assistant.settings import Settings
+
+
+@dataclass(frozen=True)
+class Weights:
+    """Fusion weights of the normalised signals (tuned on the tuning split)."""
+
+    title: float = 0.20
+    window: float = 0.35
+    sentence: float = 0.45
+    bm25_sentence: float = 0.25
+    bm25_section: float = 0.25
+
+
+@dataclass
+class SectionHit:
+    section: SectionView
+    score: float
+    signals: dict[str, float] = field(default_factory=dict)
+    sentence_scores: dict[int, float] = field(default_factory=dict)  # catalog sentence index -> score
+
+
+@dataclass
+class SearchResult:
+    query: str
+    hits: list[SectionHit]
+    query_vector: np.ndarray
+    terms: list[str]
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+class HybridSearch:
+    """Dense + lexical search over the live index generation (reloaded when it changes)."""
+
+    def __init__(self, store: ChromaStore, embedder: Embedder, settings: Settings,
+                 weights: Weights | None = None, refresh_seconds: float = 2.0) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.settings = settings
+        self.weights = weights or Weights()
+        self.refresh_seconds = refresh_seconds
+        self._catalog: Catalog | None = None
+        self._checked = 0.0
+        self._lock = threading.Lock()
+
+    def catalog(self) -> Catalog:
+        """The catalog of the live generation; re-checked every ``refresh_seconds``."""
+        now = time.monotonic()
+        if self._catalog is not None and now - self._checked < self.refresh_seconds:
+            return self._catalog
+        with self._lock:
+            if self._catalog is None or now - self._checked >= self.refresh_seconds:
+                generation = self.store.active_generation()
+                if self._catalog is None or generation != self._catalog.generation:
+                    catalog = Catalog.load(self.store)
+                    _ = catalog.lexical  # build BM25 before the catalog is shared
+                    self._catalog = catalog
+                self._checked = time.monotonic()
+        assert self._catalog is not None
+        return self._catalog
+
+    def warm_up(self) -> None:
+        self.embedder.load()
+        self.catalog()
+        self.search("warm up")
+
+    def search(self, query: str, k: int | None = None) -> SearchResult:
+        k = k or self.settings.top_k
+        timings: dict[str, float] = {}
+        t0 = time.perf_counter()
+        catalog = self.catalog()
+        vector = self.embedder.embed([query])[0]
+        t1 = time.perf_counter()
+        timings["embed_ms"] = (t1 - t0) * 1000
+        n = len(catalog)
+        dense: dict[str, dict[str, float]] = {"title": {}, "window": {}, "sentence": {}}
+        sentence_dense: dict[int, float] = {}
+        for kind, many in (("title", 20), ("window", 20), ("sentence", 30)):
+            for hit in self.store.query(vector, kind, min(many, max(1, catalog_size(catalog, kind)))):
+                sid = hit.metadata["section_id"]
+                if sid not in catalog.sections:
+                    continue
+                best = dense[kind].get(sid, -1.0)
+                dense[kind][sid] = max(best, hit.similarity)
+                if kind == "sentence" and hit.id in catalog.sentence_index:
+                    sentence_dense[catalog.sentence_index[hit.id]] = hit.similarity
+        t2 = time.perf_counter()
+        timings["vector_ms"] = (t2 - t1) * 1000
+
+        terms = content_terms(query)
+        bm25_sent, bm25_sec = catalog.lexical.score(terms)
+        t3 = time.perf_counter()
+        timings["bm25_ms"] = (t3 - t2) * 1000
+
+        scores = self._fuse(catalog, dense, bm25_sent, bm25_sec)
+        ranked = sorted(scores.items(), key=lambda kv: (-kv[1][0], catalog.order[kv[0]]))[: max(k, 1)]
+        hits = []
+        sent_max = float(bm25_sent.max()) if bm25_sent.size and bm25_sent.max() > 0 else 1.0
+        for sid, (score, signals) in ranked:
+            section = catalog.sections[sid]
+            idx = section.sentences
+            sims = catalog.sentence_vectors[idx] @ vector if idx else np.zeros(0)
+            sentence_scores = {
+                i: float(0.75 * sim + 0.25 * bm25_sent[i] / sent_max) for i, sim in zip(idx, sims, strict=True)
+            }
+            hits.append(SectionHit(section, score, signals, sentence_scores))
+        timings["fusion_ms"] = (time.perf_counter() - t3) * 1000
+        del n
+        return SearchResult(query, hits, vector, terms, timings)
+
+    def _fuse(self, catalog: Catalog, dense: dict[str, dict[str, float]],
+              bm25_sent: np.ndarray, bm25_sec: np.ndarray) -> dict[str, tuple[float, dict[str, float]]]:
+        w = self.weights
+        lex_sent: dict[str, float] = {}
+        for i, value in enumerate(bm25_sent):
+            if value > 0:
+                sid = catalog.sentences[i].section_id
+                lex_sent[sid] = max(lex_sent.get(sid, 0.0), float(value))
+        lex_sec = {sid: float(v) for sid, v in zip(catalog.lexical.section_ids, bm25_sec, strict=True) if v > 0}
+        max_ls = max(lex_sent.values(), default=0.0) or 1.0
+        max_lc = max(lex_sec.values(), default=0.0) or 1.0
+        candidates = set(lex_sent) | set(lex_sec)
+        for d in dense.values():
+            candidates |= set(d)
+        out = {}
+        for sid in candidates:
+            signals = {
+                "title": dense["title"].get(sid, 0.0),
+                "window": dense["window"].get(sid, 0.0),
+                "sentence": dense["sentence"].get(sid, 0.0),
+                "bm25_sentence": lex_sent.get(sid, 0.0) / max_ls,
+                "bm25_section": lex_sec.get(sid, 0.0) / max_lc,
+            }
+            score = (w.title * signals["title"] + w.window * signals["window"] + w.sentence * signals["sentence"]
+                     + w.bm25_sentence * signals["bm25_sentence"] + w.bm25_section * signals["bm25_section"])
+            out[sid] = (score, signals)
+        return out
+
+
+def catalog_size(catalog: Catalog, kind: str) -> int:
+    if kind == "sentence":
+        return len(catalog.sentences)
+    return len(catalog.sections)
+
+
+class SectionRetriever(BaseRetriever):
+    """LangChain retriever: one Document per section, best first, scores in metadata."""
+
+    search: Any  # HybridSearch
+    k: int = 4
+
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
+        result = self.search.search(query, self.k)
+        return [hit_to_document(h, result) for h in result.hits]
+
+
+def hit_to_document(hit: SectionHit, result: SearchResult) -> Document:
+    s = hit.section
+    return Document(
+        page_content=s.text,
+        id=s.id,
+        metadata={"section_id": s.id, "document": s.document, "title": s.title, "path": list(s.path),
+                  "start": s.start, "end": s.end, "score": hit.score, "signals": hit.signals,
+                  "hit": hit, "result": result},
+    )

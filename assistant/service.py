@@ -1,0 +1,224 @@
+"""The one entry object the front ends share: question (+ history) -> cited answer.
+
+Usage::
+
+    assistant = build_assistant(Settings())
+    answer = assistant.ask("In what year was Xiaomi founded?")
+    for event in assistant.stream("And by whom?", history):
+        ...  # ("token", text) events, then ("answer", Answer)
+
+The CLI, the HTTP API and the UI call only this object. Internally it is a LangChain (LCEL)
+chain: rewrite follow-up -> retrieve sections (a LangChain retriever over Chroma + BM25) ->
+decide (answer or abstain, before any LLM is called) -> answer (extractive or LLM).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from operator import itemgetter
+from typing import Any, Protocol
+
+from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrough
+
+from assistant.abstain import Abstainer
+from assistant.answer import Candidate, ExtractiveAnswerer
+from assistant.models import Answer, Turn
+from assistant.prompts import load_text
+from assistant.retriever import HybridSearch, SearchResult, SectionRetriever
+from assistant.rewrite import QueryRewriter
+from assistant.settings import Settings
+from index.catalog import Catalog
+
+StreamEvent = tuple[str, Any]  # ("token", str) | ("answer", Answer)
+MAX_HISTORY_TURNS = 1000
+
+
+class QuestionError(ValueError):
+    """The question or history is malformed; the message says how (exit 2 / HTTP 4xx)."""
+
+
+class Answerer(Protocol):
+    """A generative answerer: streams tokens, then ("answer", Answer) with validated citations.
+
+    ``fallback`` returns the extractive answer for the same decision.
+    """
+
+    name: str
+
+    def stream(self, decision: Decision, fallback: Callable[[], Answer]) -> Iterator[StreamEvent]: ...
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean_question(question: object, max_chars: int) -> str:
+    """Validate a question: a non-empty string of at most ``max_chars`` characters."""
+    if not isinstance(question, str):
+        raise QuestionError("The question must be a string.")
+    text = _CONTROL.sub(" ", question.encode("utf-8", "replace").decode("utf-8")).strip()
+    if not text:
+        raise QuestionError("The question is empty: ask something about the document.")
+    if len(question) > max_chars:
+        raise QuestionError(f"The question is too long ({len(question)} characters; at most {max_chars}).")
+    return text
+
+
+def parse_history(raw: object) -> list[Turn]:
+    """Validate history: a list of {"role": "user"|"assistant", "content": str}."""
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise QuestionError("history must be a list of {role, content} objects.")
+    if len(raw) > MAX_HISTORY_TURNS:
+        raise QuestionError(f"history is too long ({len(raw)} turns; at most {MAX_HISTORY_TURNS}).")
+    turns = []
+    for i, item in enumerate(raw):
+        if isinstance(item, Turn):
+            turns.append(item)
+            continue
+        if not isinstance(item, Mapping):
+            raise QuestionError(f"history[{i}] must be an object with role and content.")
+        role, content = item.get("role"), item.get("content")
+        if role not in ("user", "assistant"):
+            raise QuestionError(f"history[{i}].role must be 'user' or 'assistant'.")
+        if not isinstance(content, str):
+            raise QuestionError(f"history[{i}].content must be a string.")
+        turns.append(Turn(role, content.encode("utf-8", "replace").decode("utf-8")))
+    return turns
+
+
+@dataclass
+class Decision:
+    question: str
+    history: list[Turn]
+    query: str
+    result: SearchResult
+    catalog: Catalog
+    chosen: list[Candidate]
+    reason: str | None
+
+
+class Assistant:
+    """Answers questions about the indexed documents, with cited sections."""
+
+    def __init__(self, settings: Settings, search: HybridSearch, answerer: Answerer | None = None,
+                 rewriter: QueryRewriter | None = None, abstainer: Abstainer | None = None) -> None:
+        self.settings = settings
+        self.search = search
+        self.extractive = ExtractiveAnswerer(settings)
+        self.answerer: Answerer | ExtractiveAnswerer = answerer or self.extractive
+        self.rewriter = rewriter or QueryRewriter()
+        self.abstainer = abstainer or Abstainer(settings)
+        self.retriever = SectionRetriever(search=search, k=settings.top_k)
+        self.decide_chain = self._build_decide_chain()
+        self._lock = threading.Lock()
+
+    # --- the chain -------------------------------------------------------------
+    def _build_decide_chain(self) -> Runnable:
+        rewrite = RunnableLambda(lambda x: self.rewriter.rewrite(x["question"], x["history"]))
+        return (
+            RunnablePassthrough.assign(query=rewrite)
+            | RunnablePassthrough.assign(documents=itemgetter("query") | self.retriever)
+            | RunnableLambda(self._decide)
+        )
+
+    def _decide(self, x: dict[str, Any]) -> Decision:
+        docs = x["documents"]
+        catalog = self.search.catalog()
+        if docs:
+            result: SearchResult = docs[0].metadata["result"]
+        else:
+            result = self.search.search(x["query"])
+        chosen = self.extractive.select(x["query"], result, catalog) if result.hits else []
+        reason = self.abstainer.decide(x["question"], result, chosen, catalog)
+        return Decision(x["question"], x["history"], x["query"], result, catalog, chosen, reason)
+
+    def decide(self, question: object, history: object = None) -> Decision:
+        """Validate, rewrite, retrieve and decide whether the document answers."""
+        text = clean_question(question, self.settings.max_question_chars)
+        turns = parse_history(history)
+        return self.decide_chain.invoke({"question": text, "history": turns})
+
+    # --- public surface ----------------------------------------------------------
+    @property
+    def answered_by(self) -> str:
+        return getattr(self.answerer, "label", self.answerer.name)
+
+    def ask(self, question: object, history: object = None) -> Answer:
+        """The whole answer at once."""
+        answer: Answer | None = None
+        for kind, value in self.stream(question, history):
+            if kind == "answer":
+                answer = value
+        assert answer is not None
+        return answer
+
+    def stream(self, question: object, history: object = None) -> Iterator[StreamEvent]:
+        """("token", text) events as the answer forms, then ("answer", Answer) with citations."""
+        t0 = time.perf_counter()
+        decision = self.decide(question, history)
+        t1 = time.perf_counter()
+        if decision.reason:
+            answer = self.abstention(decision)
+            yield from _tokens(answer.answer)
+        elif self.answerer is self.extractive:
+            answer = self.extractive_answer(decision)
+            yield from _tokens(answer.answer)
+        else:
+            answer = None
+            for kind, value in self.answerer.stream(decision, lambda: self.extractive_answer(decision)):
+                if kind == "answer":
+                    answer = value
+                else:
+                    yield kind, value
+            assert answer is not None
+        answer.query = decision.query
+        answer.timings = {**decision.result.timings, "decide_ms": (t1 - t0) * 1000,
+                          "total_ms": (time.perf_counter() - t0) * 1000}
+        yield "answer", answer
+
+    def extractive_answer(self, decision: Decision) -> Answer:
+        from assistant.answer import compose
+
+        return compose(decision.chosen, decision.result, decision.catalog, self.extractive.name)
+
+    def abstention(self, decision: Decision) -> Answer:
+        docs = sorted({s.document for s in decision.catalog.sections.values()})
+        names = ", ".join(docs) if docs else "the indexed documents"
+        prompt = "refuse" if decision.reason in ("injection", "off_topic") else "abstain"
+        return Answer(answer=load_text(prompt).format(documents=names), abstained=True,
+                      answered_by=self.answered_by, citations=[], query=decision.query,
+                      reason=decision.reason or "")
+
+    def health(self) -> dict[str, Any]:
+        catalog = self.search.catalog()
+        return {
+            "status": "ok", "answerer": self.answered_by, "sections": len(catalog),
+            "sentences": len(catalog.sentences), "documents": sorted({s.document for s in catalog.sections.values()}),
+            "generation": catalog.generation,
+        }
+
+    def warm_up(self) -> None:
+        self.search.warm_up()
+        self.ask("What is this document about?")
+
+
+def _tokens(text: str) -> Iterator[StreamEvent]:
+    for piece in re.findall(r"\S+\s*", text):
+        yield "token", piece
+
+
+def build_assistant(settings: Settings) -> Assistant:
+    """Wire store, embedder, search and the configured answerer."""
+    from assistant.llm import build_answerer
+    from index.embeddings import build_embedder
+    from index.store import build_store
+
+    store = build_store(settings)
+    embedder = build_embedder(settings)
+    search = HybridSearch(store, embedder, settings)
+    return Assistant(settings, search, build_answerer(settings))

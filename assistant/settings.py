@@ -1,0 +1,104 @@
+"""One typed settings object for the whole product, read from ``ASSISTANT_*`` variables.
+
+Usage::
+
+    settings = Settings()                      # environment + defaults
+    settings = Settings(data_dir=tmp_path)     # explicit, e.g. in tests
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+BUNDLED_DOCUMENT = PROJECT_DIR / "documents" / "xiaomi-business-model.txt"
+PROMPTS_DIR = PROJECT_DIR / "prompts"
+
+
+def _split_list(value: object) -> object:
+    """Accept a comma-separated string for list settings (``a.txt,b.md``)."""
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    """Every knob of the assistant. Environment variables are ``ASSISTANT_<FIELD>``."""
+
+    model_config = SettingsConfigDict(env_prefix="ASSISTANT_", extra="ignore")
+
+    # --- documents and index -------------------------------------------------
+    data_dir: Path = Field(
+        PROJECT_DIR / ".data",
+        description="Folder holding the Chroma index, the BM25 index and feedback (git-ignored).",
+    )
+    documents: Annotated[list[Path], NoDecode] = Field(
+        default_factory=lambda: [BUNDLED_DOCUMENT],
+        description="Document(s) indexed by `assistant index` with no arguments; comma-separated.",
+    )
+    collection: str = Field("sections", description="Name of the Chroma collection.")
+    chroma_url: str | None = Field(
+        None,
+        description="URL of a Chroma server (http://host:port); unset = embedded store under data_dir.",
+    )
+    embedding_model: str | None = Field(
+        None,
+        description="Path of a sentence-transformers model; unset = the bundled all-MiniLM-L6-v2.",
+    )
+    chunk_tokens: int = Field(
+        200, ge=32, le=256, description="Largest chunk in word pieces (MiniLM reads at most 256)."
+    )
+
+    # --- retrieval and answering ---------------------------------------------
+    top_k: int = Field(4, ge=1, le=20, description="Sections handed to the answerer.")
+    max_answer_sentences: int = Field(
+        3, ge=1, le=8, description="Most sentences in an extractive answer."
+    )
+    abstain_threshold: float = Field(
+        0.30,
+        description="Lowest evidence score (0-1) at which the assistant answers instead of abstaining.",
+    )
+    max_question_chars: int = Field(2000, ge=1, description="Longest question accepted.")
+
+    # --- generative backends ---------------------------------------------------
+    llm: Literal["extractive", "llamacpp", "openai"] = Field(
+        "extractive", description="Answerer: extractive (no LLM), llamacpp (GGUF file) or openai."
+    )
+    llm_model: str | None = Field(
+        None, description="GGUF path (llamacpp) or model name (openai)."
+    )
+    llm_base_url: str | None = Field(None, description="Base URL of an OpenAI-compatible server.")
+    llm_api_key: str | None = Field(None, description="API key for the OpenAI-compatible server.")
+    llm_max_tokens: int = Field(256, ge=16, description="Most tokens an LLM answer may have.")
+    llm_context: int = Field(2048, ge=512, description="Context window (tokens) of the LLM.")
+    llm_timeout: float = Field(60.0, gt=0, description="Seconds to wait for an LLM server.")
+
+    # --- serving ---------------------------------------------------------------
+    host: str = Field("127.0.0.1", description="Address `assistant serve` binds to.")
+    port: int = Field(7860, ge=1, le=65535, description="Port `assistant serve` listens on.")
+    allowed_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Extra origins allowed to call /api/* and frame /widget; comma-separated.",
+    )
+    api_key: str | None = Field(
+        None, description="When set, /api/* requires `Authorization: Bearer <key>`."
+    )
+    rate_limit: int = Field(
+        60, ge=0, description="Requests per minute per client on /api/* (0 = unlimited)."
+    )
+    max_concurrency: int = Field(
+        8, ge=1, description="Answers computed at once; more waiting requests get 503."
+    )
+
+    @field_validator("documents", "allowed_origins", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        return _split_list(value)
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"

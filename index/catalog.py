@@ -1,0 +1,147 @@
+"""A read-only, in-memory view of one index generation: sections, their sentences, BM25.
+
+The retriever searches Chroma for nearest chunks and reads section text, sentence vectors and
+BM25 scores from here. A catalog is built from the store's records, so every replica that
+shares a Chroma server builds the same one.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from index.store import ChromaStore, Record
+
+_WORD = re.compile(r"[a-z0-9]+(?:[&'][a-z0-9]+)*")
+STOPWORDS = frozenset(
+    """a an the and or but of to in on at for from by with about as into over under than then
+    is are was were be been being do does did has have had having it its it's this that these
+    those there their they them he she his her we our you your i me my what which who whom whose
+    when where why how can could would should will shall may might must not no yes if so such
+    also just only very more most much many any some all each other own same both few s t
+    tell say said says give show explain describe please document report text xiaomi's""".split()
+)
+
+
+def words(text: str) -> list[str]:
+    """Lower-case word tokens (used by BM25, overlap scores and the rewriter)."""
+    return _WORD.findall(text.lower())
+
+
+def stem(word: str) -> str:
+    """A light suffix stripper so that 'partners', 'partnership', 'partnering' meet."""
+    for suffix in ("ships", "ship", "ations", "ation", "ings", "ing", "ies", "ers", "er", "es", "ed", "ly", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)] + ("y" if suffix == "ies" else "")
+    return word
+
+
+def content_terms(text: str) -> list[str]:
+    return [stem(w) for w in words(text) if w not in STOPWORDS and len(w) > 1]
+
+
+@dataclass
+class SentenceView:
+    id: str
+    section_id: str
+    text: str
+    start: int
+    end: int
+
+
+@dataclass
+class SectionView:
+    id: str
+    document: str
+    title: str
+    path: tuple[str, ...]
+    text: str
+    start: int
+    end: int
+    sentences: list[int] = field(default_factory=list)  # indices into Catalog.sentences
+
+
+class Catalog:
+    """Sections and sentences of one generation, with sentence vectors and a BM25 index."""
+
+    def __init__(self, records: list[Record], generation: str | None) -> None:
+        self.generation = generation
+        self.sections: dict[str, SectionView] = {}
+        self.sentences: list[SentenceView] = []
+        vectors: list[np.ndarray] = []
+        self.title_vectors: dict[str, np.ndarray] = {}
+        for r in records:
+            m = r.metadata
+            if m.get("kind") == "title":
+                self.sections[m["section_id"]] = SectionView(
+                    m["section_id"], m["document"], m["title"], tuple(m["path"]), r.text,
+                    int(m["start"]), int(m["end"]),
+                )
+                self.title_vectors[m["section_id"]] = r.embedding
+        order = sorted(
+            (r for r in records if r.metadata.get("kind") == "sentence"),
+            key=lambda r: (r.metadata["document"], int(r.metadata["start"])),
+        )
+        for r in order:
+            m = r.metadata
+            if m["section_id"] not in self.sections:
+                continue
+            self.sections[m["section_id"]].sentences.append(len(self.sentences))
+            self.sentences.append(SentenceView(r.id, m["section_id"], r.text, int(m["start"]), int(m["end"])))
+            vectors.append(r.embedding)
+        dim = vectors[0].shape[0] if vectors else 1
+        self.sentence_vectors = np.stack(vectors) if vectors else np.zeros((0, dim), np.float32)
+        self.sentence_index = {s.id: i for i, s in enumerate(self.sentences)}
+        # Document order, for "next section" and for stable tie-breaking.
+        self.order = {sid: i for i, sid in enumerate(
+            sorted(self.sections, key=lambda k: (self.sections[k].document, self.sections[k].start))
+        )}
+        self._lexical: LexicalIndex | None = None
+
+    def __len__(self) -> int:
+        return len(self.sections)
+
+    @property
+    def lexical(self) -> LexicalIndex:
+        if self._lexical is None:
+            self._lexical = LexicalIndex(self)
+        return self._lexical
+
+    @classmethod
+    def load(cls, store: ChromaStore) -> Catalog:
+        records = store.records(with_embeddings=True)
+        return cls(records, store.generation)
+
+
+class LexicalIndex:
+    """BM25 (bm25s) over sentences and over whole sections (heading path + body)."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        import bm25s
+
+        self.section_ids = list(catalog.sections)
+        sent_docs = [
+            content_terms(s.text) + content_terms(" ".join(catalog.sections[s.section_id].path))
+            for s in catalog.sentences
+        ]
+        sec_docs = [
+            content_terms(" ".join(catalog.sections[sid].path)) * 2 + content_terms(catalog.sections[sid].text)
+            for sid in self.section_ids
+        ]
+        self.n_sentences = len(sent_docs)
+        self.sentences = bm25s.BM25()
+        self.sections = bm25s.BM25()
+        if sent_docs:
+            self.sentences.index([d or ["_"] for d in sent_docs], show_progress=False)
+            self.sections.index([d or ["_"] for d in sec_docs], show_progress=False)
+
+    def score(self, terms: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """BM25 scores of every sentence and every section (in catalog order) for ``terms``."""
+        if not terms or not self.n_sentences:
+            return np.zeros(self.n_sentences, np.float32), np.zeros(len(self.section_ids), np.float32)
+        return (
+            np.asarray(self.sentences.get_scores(terms), dtype=np.float32),
+            np.asarray(self.sections.get_scores(terms), dtype=np.float32),
+        )

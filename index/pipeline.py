@@ -1,0 +1,150 @@
+"""The whole index path: files -> sections -> chunks -> embeddings -> Chroma (+ BM25).
+
+Usage::
+
+    report = index_documents([Path("documents/report.md")], store, embedder)
+    print(report.summary())
+
+Every file is read and split before anything is written, so a bad file among good ones
+changes nothing. Chunk ids come from content: records whose id is already stored keep their
+embedding, so an unchanged document embeds nothing and a changed one embeds only what changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from index.chunking import Chunk, chunk_sections
+from index.embeddings import Embedder
+from index.sections import Document, Section, load_document, split_sections
+from index.store import ChromaStore, IndexMissingError, Record
+
+ProgressFactory = Callable[[int, str], "Progress"]
+
+
+class Progress:
+    """A minimal progress sink; :func:`tqdm_progress` draws a bar on the terminal."""
+
+    def update(self, n: int) -> None:  # pragma: no cover - trivial
+        pass
+
+    def close(self) -> None:  # pragma: no cover - trivial
+        pass
+
+
+def tqdm_progress(total: int, desc: str) -> Progress:
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit="chunk")  # type: ignore[return-value]
+
+
+@dataclass
+class IndexReport:
+    documents: list[str]
+    sections: int = 0
+    chunks: int = 0
+    embedded: int = 0
+    removed: int = 0
+    generation: str | None = None
+    unchanged: bool = False
+    section_titles: dict[str, list[str]] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        if self.unchanged:
+            return (f"Index up to date: {', '.join(self.documents)} "
+                    f"({self.sections} sections, {self.chunks} chunks); nothing embedded.")
+        return (f"Indexed {', '.join(self.documents)}: {self.sections} sections, {self.chunks} chunks "
+                f"({self.embedded} embedded, {self.removed} removed).")
+
+
+def read_documents(paths: Sequence[Path]) -> list[tuple[Document, list[Section]]]:
+    """Load and split every file first; any DocumentError aborts before writing."""
+    if not paths:
+        raise ValueError("No documents to index.")
+    names: dict[str, Path] = {}
+    out = []
+    for path in paths:
+        doc = load_document(Path(path))
+        if doc.name in names and names[doc.name].resolve() != Path(path).resolve():
+            from index.sections import DocumentError
+
+            raise DocumentError(f"{path}: another document is already named {doc.name}")
+        names[doc.name] = Path(path)
+        out.append((doc, split_sections(doc)))
+    return out
+
+
+def chunk_metadata(chunk: Chunk) -> dict[str, object]:
+    return {
+        "kind": chunk.kind, "section_id": chunk.section_id, "document": chunk.document,
+        "title": chunk.title, "path": list(chunk.path), "start": chunk.start, "end": chunk.end,
+        "level": len(chunk.path),
+    }
+
+
+def index_documents(
+    paths: Sequence[Path],
+    store: ChromaStore,
+    embedder: Embedder,
+    *,
+    max_tokens: int = 200,
+    replace: bool = False,
+    progress: ProgressFactory | None = None,
+) -> IndexReport:
+    """Index ``paths`` (adding to or updating the stored documents; ``replace`` drops the others)."""
+    loaded = read_documents(paths)
+    report = IndexReport(documents=[doc.name for doc, _ in loaded])
+    chunks: list[Chunk] = []
+    for doc, sections in loaded:
+        chunks.extend(chunk_sections(sections, doc.text, embedder.count_tokens, max_tokens))
+        report.sections += len(sections)
+        report.section_titles[doc.name] = [s.title for s in sections]
+    report.chunks = len(chunks)
+
+    try:
+        existing = store.records(with_embeddings=True)
+    except IndexMissingError:
+        existing = []
+    names = set(report.documents)
+    kept = [r for r in existing if not replace and r.metadata.get("document") not in names]
+    old_for_docs = {r.id: r for r in existing if r.metadata.get("document") in names}
+
+    todo = [c for c in chunks if c.id not in old_for_docs]
+    new_ids = {c.id for c in chunks}
+    report.removed = sum(1 for rid in old_for_docs if rid not in new_ids)
+    dropped_docs = len(existing) - len(kept) - len(old_for_docs)
+    if not todo and not report.removed and not dropped_docs and existing:
+        report.unchanged = True
+        report.generation = store.active_generation()
+        return report
+
+    vectors = _embed(todo, embedder, progress)
+    embedded = {c.id: v for c, v in zip(todo, vectors, strict=True)}
+    records = list(kept)
+    for c in chunks:
+        vector = embedded[c.id] if c.id in embedded else old_for_docs[c.id].embedding
+        records.append(Record(c.id, c.text, chunk_metadata(c), vector))
+    report.embedded = len(todo)
+    report.removed += dropped_docs
+    report.generation = store.publish(records)
+    return report
+
+
+def _embed(chunks: list[Chunk], embedder: Embedder, progress: ProgressFactory | None) -> list:
+    import numpy as np
+
+    if not chunks:
+        return []
+    bar = progress(len(chunks), "Embedding") if progress else None
+    out = []
+    batch = 64
+    for start in range(0, len(chunks), batch):
+        part = chunks[start : start + batch]
+        out.append(embedder.embed([c.embed_text for c in part]))
+        if bar:
+            bar.update(len(part))
+    if bar:
+        bar.close()
+    return list(np.concatenate(out))

@@ -1,0 +1,173 @@
+"""Embeddings -> Chroma: a versioned collection per index build, switched atomically.
+
+Each build ("generation") is written to a new collection beside the live one; only when it is
+complete does a one-record pointer move to it. Readers therefore see the old index or the new
+one, never half of one, and a build that crashes leaves the old index answering. The previous
+generation is kept until the next build so that readers still on it finish their query.
+
+Usage::
+
+    store = build_store(settings)
+    store.publish(records)                 # a complete new index
+    hits = store.query(vector, kind="sentence", k=20)
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from assistant.settings import Settings
+
+_POINTER_SUFFIX = "--active"
+_BATCH = 1000
+
+
+@dataclass
+class Record:
+    """One stored chunk: its text, metadata and embedding."""
+
+    id: str
+    text: str
+    metadata: dict[str, Any]
+    embedding: np.ndarray = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Hit:
+    id: str
+    text: str
+    metadata: dict[str, Any]
+    similarity: float  # cosine similarity, -1..1
+
+
+class IndexMissingError(RuntimeError):
+    """No index has been built yet."""
+
+
+class ChromaStore:
+    """The Chroma side of the index, embedded (PersistentClient) or remote (HttpClient)."""
+
+    def __init__(self, client: Any, name: str) -> None:
+        self.client = client
+        self.name = name
+        self._collection: Any = None
+        self._generation: str | None = None
+
+    # --- generations -----------------------------------------------------------
+    def _pointer(self) -> Any:
+        return self.client.get_or_create_collection(
+            self.name + _POINTER_SUFFIX, embedding_function=None, metadata={"active": ""}
+        )
+
+    def active_generation(self) -> str | None:
+        """Name of the live collection, or None before the first build."""
+        meta = self._pointer().metadata or {}
+        return meta.get("active") or None
+
+    def _open(self) -> Any:
+        generation = self.active_generation()
+        if generation is None:
+            raise IndexMissingError("No index yet: run `assistant index` first.")
+        if generation != self._generation:
+            self._collection = self.client.get_collection(generation, embedding_function=None)
+            self._generation = generation
+        return self._collection
+
+    @property
+    def generation(self) -> str | None:
+        return self._generation
+
+    # --- reading ---------------------------------------------------------------
+    def count(self) -> int:
+        try:
+            return int(self._open().count())
+        except IndexMissingError:
+            return 0
+
+    def records(self, with_embeddings: bool = True) -> list[Record]:
+        """Every record of the live generation (pinned: later reads use the same one)."""
+        collection = self._open()
+        include = ["documents", "metadatas"] + (["embeddings"] if with_embeddings else [])
+        out: list[Record] = []
+        total = collection.count()
+        for offset in range(0, total, _BATCH):
+            got = collection.get(include=include, limit=_BATCH, offset=offset)
+            embeddings = got.get("embeddings") if with_embeddings else None
+            for i, rid in enumerate(got["ids"]):
+                vector = np.asarray(embeddings[i], dtype=np.float32) if embeddings is not None else np.zeros(0, np.float32)
+                out.append(Record(rid, got["documents"][i], dict(got["metadatas"][i]), vector))
+        return out
+
+    def query(self, vector: np.ndarray, kind: str, k: int) -> list[Hit]:
+        """Nearest records of one kind ("title", "window" or "sentence")."""
+        collection = self._collection if self._collection is not None else self._open()
+        result = collection.query(
+            query_embeddings=[vector.tolist()], n_results=k, where={"kind": kind},
+            include=["documents", "metadatas", "distances"],
+        )
+        return [
+            Hit(rid, doc, dict(meta), 1.0 - float(dist))
+            for rid, doc, meta, dist in zip(
+                result["ids"][0], result["documents"][0], result["metadatas"][0],
+                result["distances"][0], strict=True,
+            )
+        ]
+
+    # --- writing ---------------------------------------------------------------
+    def publish(self, records: list[Record]) -> str:
+        """Write a complete new generation, then switch readers to it. Returns its name."""
+        generation = f"{self.name}-{uuid.uuid4().hex[:12]}"
+        collection = self.client.create_collection(
+            generation, embedding_function=None, configuration={"hnsw": {"space": "cosine"}},
+            metadata={"complete": False},
+        )
+        for start in range(0, len(records), _BATCH):
+            batch = records[start : start + _BATCH]
+            collection.add(
+                ids=[r.id for r in batch],
+                documents=[r.text for r in batch],
+                metadatas=[r.metadata for r in batch],
+                embeddings=np.stack([r.embedding for r in batch]),
+            )
+        collection.modify(metadata={"complete": True})
+        previous = self.active_generation()
+        self._pointer().modify(metadata={"active": generation, "previous": previous or ""})
+        self._collect_garbage(keep={generation, previous})
+        self._collection, self._generation = collection, generation
+        return generation
+
+    def _collect_garbage(self, keep: set[str | None]) -> None:
+        """Drop generations other than the live and previous one (incl. crashed builds)."""
+        prefix = self.name + "-"
+        for col in self.client.list_collections():
+            name = col if isinstance(col, str) else col.name
+            if name.startswith(prefix) and name != self.name + _POINTER_SUFFIX and name not in keep:
+                try:
+                    self.client.delete_collection(name)
+                except Exception:  # noqa: BLE001 - another writer may have dropped it already
+                    pass
+
+
+def build_store(settings: Settings) -> ChromaStore:
+    """Embedded Chroma under ``data_dir`` or, with ``chroma_url`` set, a Chroma server."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    if settings.chroma_url:
+        from urllib.parse import urlparse
+
+        url = urlparse(settings.chroma_url)
+        client = chromadb.HttpClient(
+            host=url.hostname or "localhost", port=url.port or 8000, ssl=url.scheme == "https",
+            settings=chroma_settings,
+        )
+    else:
+        settings.chroma_dir.mkdir(parents=True, exist_ok=True)
+        client = chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
+    return ChromaStore(client, settings.collection)
