@@ -3,15 +3,22 @@
 Usage::
 
     reason = Abstainer(settings).decide(question, result, chosen, catalog)
-    if reason: ...  # "not_in_document" | "off_topic" | "injection"
+    # None (answer) | "injection" | "off_topic" | "not_in_document"
+
+Not a similarity threshold alone. A question that asks for a figure, a date, a person's name or
+another name is answered only when the sentences it would be answered with contain one that
+the question does not already give; its focus words must occur in the retrieved section; names
+the document never mentions (another company, a city) mean the document cannot answer.
+Requests to follow instructions, reveal prompts or do unrelated tasks are refused politely.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from index.catalog import Catalog
+from index.catalog import Catalog, content_terms, stem, words
 
 if TYPE_CHECKING:
     from assistant.answer import Candidate
@@ -19,21 +26,130 @@ if TYPE_CHECKING:
     from assistant.settings import Settings
 
 INJECTION = re.compile(
-    r"\b(ignore|disregard|forget|override)\b.{0,40}\b(instruction|prompt|rule|previous|above|context|document)s?\b"
-    r"|\b(system|hidden|initial)\s+prompt\b|\byou are now\b|\bact as\b|\bjailbreak\b|\bdeveloper mode\b",
+    r"\b(ignore|disregard|forget|override|bypass)\b.{0,40}\b(instructions?|prompts?|rules?|previous|above|context"
+    r"|document|guidelines?|everything)\b"
+    r"|\b(system|hidden|initial|developer)\s+(prompt|message|instructions?|override)\b|\byou are now\b"
+    r"|\bact as\b|\bpretend to be\b|\bjailbreak\b|\bdeveloper mode\b|\bfrom now on\b|\bverbatim\b.{0,30}\binstructions?\b",
     re.I,
 )
+TASK = re.compile(
+    r"^\s*(?:please\s+|can you\s+|could you\s+|now\s+)?(write|translate|compose|generate|draw|sing|code|program"
+    r"|implement|solve|calculate|compute|play|book|order|tell me a (?:joke|story|poem))\b"
+    r"|\b(poem|haiku|joke|recipe|weather|python code|javascript|sql query|sort a list)\b",
+    re.I,
+)
+NUMERIC = re.compile(
+    r"\bhow (many|much|large|big|long|old)\b|\bwhat (percentage|percent|proportion|number|amount)\b"
+    r"|\bnumber of\b|\bpercentage\b|\bmarket (cap|capitali[sz]ation|value)\b|\b(share )?price\b"
+    r"|\b(revenue|profit|income|turnover|sales|valuation|headcount|earnings) (in|for|of|last|this) (\d{4}|the|last|year|quarter)"
+    r"|\bnet profit\b|\bwhat was .{0,30}\b(revenue|profit|income)\b",
+    re.I,
+)
+DATE = re.compile(r"\bwhen\b|\bwhat year\b|\bwhich year\b|\bwhat date\b|\bsince when\b", re.I)
+PERSON = re.compile(
+    r"^\s*who\b(?!.{0,40}\b(aimed|targeted|for|meant|designed)\b)|\bby whom\b|\bnames? of\b|\bwho (is|was|are|were) (the |its |xiaomi'?s )"
+    r"|\b(ceo|cfo|cto|coo|chief \w+ officer|chairman|chairwoman|president)\b",
+    re.I,
+)
+NAME = re.compile(
+    r"\bwhich (city|country|town|company|companies|manufacturer|supplier|brand|firm|bank|partner|chip|chipmaker|model)\b"
+    r"|\bwhat (is|was) the (model )?name\b|\bcalled\b|\bheadquarter", re.I,
+)
+_NUMBER = re.compile(
+    r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred"
+    r"|thousand|million|billion|trillion|percent|dozen)\b", re.I)
+_YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b|\b(january|february|march|april|may|june|july|august|september"
+                   r"|october|november|december)\b", re.I)
+_CAPITAL_BIGRAM = re.compile(r"\b[A-Z][a-z]+ [A-Z][a-z]+\b")
+_CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][A-Za-z0-9&-]+")
+_TYPE_WORDS = frozenset(stem(w) for w in (
+    "year when date many much number percentage percent name names called city country who whom price cost "
+    "which company companies brand firm xiaomi").split())
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the question asks for, and what the would-be answer contains."""
+
+    wants: tuple[str, ...]  # "number", "date", "person", "name"
+    missing: tuple[str, ...]  # wanted kinds absent from the answer sentences
+    focus_coverage: float  # share of the question's focus words found in the top section
+    unknown_names: tuple[str, ...]  # capitalised words of the question the documents never use
+    best: float  # score of the best answer sentence
 
 
 class Abstainer:
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
+    """Answer only with evidence; calibrated on the tuning split (see README)."""
 
-    def decide(self, question: str, result: SearchResult, chosen: list[Candidate], catalog: Catalog) -> str | None:
+    def __init__(self, settings: Settings, min_score: float | None = None, min_focus: float = 0.5,
+                 strong_score: float = 0.80) -> None:
+        self.settings = settings
+        self.min_score = settings.abstain_threshold if min_score is None else min_score
+        self.min_focus = min_focus
+        self.strong_score = strong_score
+        self._vocab: tuple[str | None, set[str], set[str]] = (None, set(), set())
+
+    def vocabulary(self, catalog: Catalog) -> tuple[set[str], set[str]]:
+        """Words and stems of the indexed documents (cached per generation)."""
+        if self._vocab[0] != catalog.generation or not self._vocab[1]:
+            vocab: set[str] = set()
+            for s in catalog.sections.values():
+                vocab |= set(words(s.text)) | set(words(" ".join(s.path)))
+            self._vocab = (catalog.generation, vocab, {stem(w) for w in vocab})
+        return self._vocab[1], self._vocab[2]
+
+    def evidence(self, question: str, result: SearchResult, chosen: list[Candidate], catalog: Catalog) -> Evidence:
+        vocab, stems = self.vocabulary(catalog)
+        answer_text = " ".join(catalog.sentences[c.index].text for c in chosen)
+        q_lower = question.lower()
+        wants = []
+        if NUMERIC.search(question):
+            wants.append("number")
+        if DATE.search(question):
+            wants.append("date")
+        if PERSON.search(question):
+            wants.append("person")
+        if NAME.search(question):
+            wants.append("name")
+        missing = []
+        if "number" in wants and not any(m.group(0).lower() not in q_lower for m in _NUMBER.finditer(answer_text)):
+            missing.append("number")
+        if "date" in wants and not any(m.group(0).lower() not in q_lower for m in _YEAR.finditer(answer_text)):
+            missing.append("date")
+        if "person" in wants and not any(m.group(0).lower() not in q_lower for m in _CAPITAL_BIGRAM.finditer(answer_text)):
+            missing.append("person")
+        if "name" in wants and not any(
+            m.group(0).lower() not in q_lower and m.group(0).lower() not in ("xiaomi",)
+            for m in _CAPITALISED.finditer(answer_text)
+        ):
+            missing.append("name")
+        focus = [t for t in content_terms(question) if t not in _TYPE_WORDS]
+        top = result.hits[0].section if result.hits else None
+        top_stems = set(content_terms(f"{' '.join(top.path)} {top.text}")) if top else set()
+        coverage = sum(t in top_stems for t in focus) / len(focus) if focus else 1.0
+        unknown = tuple(
+            m.group(0) for m in _CAPITALISED.finditer(question)
+            if m.group(0).lower().split("'")[0].split("’")[0] not in vocab and m.group(0).upper() != m.group(0)
+        )
+        best = chosen[0].score if chosen else 0.0
+        return Evidence(tuple(wants), tuple(missing), coverage, unknown, best)
+
+    def decide(self, question: str, result: SearchResult, chosen: list[Candidate], catalog: Catalog,
+               follow_up: bool = False) -> str | None:
+        """None to answer, else why not. A follow-up's relevance was shown by the turn it follows."""
         if INJECTION.search(question):
             return "injection"
         if not chosen or not result.hits:
             return "not_in_document"
-        if chosen[0].score < self.settings.abstain_threshold:
+        ev = self.evidence(question, result, chosen, catalog)
+        if TASK.search(question) and ev.best < self.strong_score:
+            return "off_topic"
+        if ev.best < self.min_score and not follow_up:
+            return "not_in_document"
+        if ev.missing:
+            return "not_in_document"
+        if ev.wants and ev.focus_coverage < self.min_focus and not follow_up:
+            return "not_in_document"
+        if ev.unknown_names and ev.best < self.strong_score:
             return "not_in_document"
         return None

@@ -12,19 +12,15 @@ two-part question), keeps them verbatim, and cites the section each came from.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from assistant.models import Answer, Citation
-from assistant.retriever import SearchResult
+from assistant.retriever import SearchResult, SectionHit
 from index.catalog import Catalog, content_terms
 
 if TYPE_CHECKING:
     from assistant.settings import Settings
-
-_PART_SPLIT = re.compile(r"\?\s+|;\s+|,?\s+(?:and|also|as well as|plus)\s+(?=(?:what|how|why|who|which|where|when|does|do|is|are|can|did)\b)", re.I)
-
 
 @dataclass
 class Candidate:
@@ -34,58 +30,71 @@ class Candidate:
     terms: set[str]
 
 
-def question_parts(question: str) -> list[str]:
-    """Split "What is X, and how does Y?" into its parts (one part for a simple question)."""
-    parts = [p.strip(" ,?") for p in _PART_SPLIT.split(question) if p and len(content_terms(p)) >= 1]
-    return parts or [question]
-
-
 class ExtractiveAnswerer:
     """Composes answers from verbatim document sentences."""
 
     name = "extractive"
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, runner_up: float = 0.92, margin: float = 0.08) -> None:
         self.settings = settings
+        self.runner_up = runner_up
+        self.margin = margin
 
-    def candidates(self, result: SearchResult, catalog: Catalog) -> list[Candidate]:
-        q_terms = set(result.terms)
-        top = result.hits[0].score if result.hits else 1.0
-        out = []
-        for rank, hit in enumerate(result.hits):
-            rel = hit.score / top if top > 0 else 0.0
-            for i, s in hit.sentence_scores.items():
-                terms = set(content_terms(catalog.sentences[i].text)) & q_terms
-                out.append(Candidate(i, rank, s + 0.15 * rel, terms))
-        out.sort(key=lambda c: -c.score)
-        return out
+    def _best_in(self, hit: SectionHit, rank: int, top: float, q_terms: set[str], catalog: Catalog,
+                 exclude: set[int]) -> Candidate | None:
+        """The best sentence of one retrieved section."""
+        rel = hit.score / top if top > 0 else 0.0
+        best = None
+        for i, s in hit.sentence_scores.items():
+            if i in exclude:
+                continue
+            terms = set(content_terms(catalog.sentences[i].text)) & q_terms
+            cand = Candidate(i, rank, s + 0.15 * rel, terms)
+            if best is None or cand.score > best.score:
+                best = cand
+        return best
 
     def select(self, question: str, result: SearchResult, catalog: Catalog) -> list[Candidate]:
-        """The sentences to answer with, best first."""
-        cands = self.candidates(result, catalog)
-        if not cands:
+        """The sentences to answer with: the top section's best sentence first, then the best
+        sentence for each part of a two-part question, then close runners-up."""
+        if not result.hits:
             return []
-        chosen = [cands[0]]
-        parts = question_parts(question)
-        if len(parts) > 1:
-            for part in parts:
-                p_terms = set(content_terms(part))
-                if not p_terms or any(p_terms & c.terms for c in chosen if len(p_terms & c.terms) >= max(1, len(p_terms) // 2)):
-                    continue
-                best = max(cands, key=lambda c: (len(p_terms & set(content_terms(catalog.sentences[c.index].text))), c.score))
-                if best not in chosen and len(p_terms & set(content_terms(catalog.sentences[best.index].text))) > 0:
-                    chosen.append(best)
-        covered = set().union(*(c.terms for c in chosen))
-        for c in cands[1:]:
-            if len(chosen) >= self.settings.max_answer_sentences:
-                break
-            if c in chosen:
+        limit = self.settings.max_answer_sentences
+        q_terms = set(result.terms)
+        top = result.hits[0].score
+        first = self._best_in(result.hits[0], 0, top, q_terms, catalog, set())
+        if first is None:
+            return []
+        chosen = [first]
+        used = {first.index}
+        rank_of = {h.section.id: r for r, h in enumerate(result.hits)}
+        for part in result.parts:
+            if not part.hits or len(chosen) >= limit:
                 continue
-            new_terms = c.terms - covered
-            if c.score >= cands[0].score - 0.06 and (new_terms or c.section_rank == chosen[0].section_rank):
-                chosen.append(c)
-                covered |= c.terms
-        return chosen[: self.settings.max_answer_sentences]
+            hit = part.hits[0]
+            if any(catalog.sentences[c.index].section_id == hit.section.id for c in chosen):
+                continue
+            cand = self._best_in(hit, rank_of.get(hit.section.id, 1), part.hits[0].score, set(part.terms), catalog, used)
+            if cand:
+                chosen.append(cand)
+                used.add(cand.index)
+        # A runner-up section that scores nearly as well as the top one adds its best sentence.
+        for rank, hit in enumerate(result.hits[1:3], start=1):
+            if len(chosen) >= limit or hit.score < self.runner_up * top:
+                continue
+            if any(catalog.sentences[c.index].section_id == hit.section.id for c in chosen):
+                continue
+            cand = self._best_in(hit, rank, top, q_terms, catalog, used)
+            if cand and cand.score >= first.score - self.margin:
+                chosen.append(cand)
+                used.add(cand.index)
+        # A second sentence of the top section when it is nearly as good and adds question terms.
+        if len(chosen) < limit:
+            cand = self._best_in(result.hits[0], 0, top, q_terms, catalog, used)
+            covered = set().union(*(c.terms for c in chosen))
+            if cand and (cand.score >= first.score - self.margin or (cand.terms - covered)):
+                chosen.append(cand)
+        return chosen
 
     def answer(self, question: str, result: SearchResult, catalog: Catalog) -> Answer:
         chosen = self.select(question, result, catalog)

@@ -7,6 +7,7 @@ Usage::
     assistant ask --json "..."            # one JSON object
     echo '{"question": "..."}' | assistant ask --jsonl
     assistant serve [--host H] [--port P]
+    assistant feedback export [--format jsonl|csv] [--output FILE]
 """
 
 from __future__ import annotations
@@ -145,6 +146,20 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- feedback ------------------------------------------------------------------
+def cmd_feedback_export(args: argparse.Namespace) -> int:
+    from assistant.feedback import FeedbackStore
+
+    store = FeedbackStore.for_settings(_settings(args))
+    if args.output is None or str(args.output) == "-":
+        count = store.export(args.format, sys.stdout)
+    else:
+        with open(args.output, "w", encoding="utf-8", newline="") as out:
+            count = store.export(args.format, out)
+    print(f"exported {count} rating(s) as {args.format}", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="assistant", description="Cited answers about your documents.")
     parser.add_argument("--data-dir", type=Path, help="index folder (default: ASSISTANT_DATA_DIR)")
@@ -168,13 +183,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, help="port (default 7860)")
     p.set_defaults(func=cmd_serve)
 
+    p = sub.add_parser("feedback", help="ratings given to answers in the chat/widget/API")
+    fsub = p.add_subparsers(dest="feedback_command", required=True)
+    p = fsub.add_parser("export", help="write every rating as JSON lines or CSV")
+    p.add_argument("--format", choices=["jsonl", "csv"], default="jsonl", help="default jsonl")
+    p.add_argument("--output", type=Path, help="file to write (default: stdout)")
+    p.set_defaults(func=cmd_feedback_export)
+
     for name, module, helptext in (
         ("eval", "assistant.evaluate", "run the evaluation set and print the metrics"),
         ("bench", "assistant.bench", "measure index time, latency and memory"),
     ):
         p = sub.add_parser(name, help=helptext, add_help=False)
-        p.add_argument("rest", nargs=argparse.REMAINDER)
-        p.set_defaults(func=_delegate(module))
+        p.set_defaults(func=_delegate(module), delegated=True)
     return parser
 
 
@@ -182,7 +203,7 @@ def _delegate(module: str) -> Any:
     def run(args: argparse.Namespace) -> int:
         import importlib
 
-        return int(importlib.import_module(module).main(args.rest, data_dir=args.data_dir) or 0)
+        return int(importlib.import_module(module).main(args.rest, data_dir=args.data_dir) or 0)  # type: ignore[no-any-return]
 
     return run
 
@@ -191,7 +212,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, rest = parser.parse_known_args(argv)
+    if rest and not getattr(args, "delegated", False):
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    args.rest = rest
     return int(args.func(args) or 0)
 
 

@@ -13,6 +13,7 @@ dense similarity of the heading path, of the best sentence window and of the bes
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -35,11 +36,12 @@ if TYPE_CHECKING:
 class Weights:
     """Fusion weights of the normalised signals (tuned on the tuning split)."""
 
-    title: float = 0.20
-    window: float = 0.35
-    sentence: float = 0.45
-    bm25_sentence: float = 0.25
-    bm25_section: float = 0.25
+    title: float = 0.3
+    window: float = 0.5
+    sentence: float = 0.3
+    bm25_sentence: float = 0.1
+    bm25_section: float = 0.5
+    centroid: float = 0.0
 
 
 @dataclass
@@ -57,6 +59,7 @@ class SearchResult:
     query_vector: np.ndarray
     terms: list[str]
     timings: dict[str, float] = field(default_factory=dict)
+    parts: list[SearchResult] = field(default_factory=list)  # one per part of a two-part question
 
 
 class HybridSearch:
@@ -95,14 +98,28 @@ class HybridSearch:
         self.search("warm up")
 
     def search(self, query: str, k: int | None = None) -> SearchResult:
+        """Rank sections for ``query``; a two-part question also searches each part."""
         k = k or self.settings.top_k
+        result = self._search_one(query, k)
+        parts = question_parts(query)
+        if len(parts) > 1:
+            result.parts = [self._search_one(p, k) for p in parts]
+            have = {h.section.id for h in result.hits}
+            for part in result.parts:
+                if part.hits and part.hits[0].section.id not in have:
+                    result.hits.insert(1, part.hits[0])
+                    have.add(part.hits[0].section.id)
+            result.hits = result.hits[: max(k, len(parts) + 1)]
+            result.timings["parts_ms"] = sum(p.timings["total_ms"] for p in result.parts)
+        return result
+
+    def _search_one(self, query: str, k: int) -> SearchResult:
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         catalog = self.catalog()
         vector = self.embedder.embed([query])[0]
         t1 = time.perf_counter()
         timings["embed_ms"] = (t1 - t0) * 1000
-        n = len(catalog)
         dense: dict[str, dict[str, float]] = {"title": {}, "window": {}, "sentence": {}}
         sentence_dense: dict[int, float] = {}
         for kind, many in (("title", 20), ("window", 20), ("sentence", 30)):
@@ -122,6 +139,8 @@ class HybridSearch:
         t3 = time.perf_counter()
         timings["bm25_ms"] = (t3 - t2) * 1000
 
+        centroid = catalog.section_centroids @ vector if len(catalog) else np.zeros(0)
+        dense["centroid"] = {sid: float(v) for sid, v in zip(catalog.centroid_ids, centroid, strict=True)}
         scores = self._fuse(catalog, dense, bm25_sent, bm25_sec)
         ranked = sorted(scores.items(), key=lambda kv: (-kv[1][0], catalog.order[kv[0]]))[: max(k, 1)]
         hits = []
@@ -135,8 +154,23 @@ class HybridSearch:
             }
             hits.append(SectionHit(section, score, signals, sentence_scores))
         timings["fusion_ms"] = (time.perf_counter() - t3) * 1000
-        del n
+        timings["total_ms"] = (time.perf_counter() - t0) * 1000
         return SearchResult(query, hits, vector, terms, timings)
+
+    def rescore_sentences(self, result: SearchResult, focus: str) -> None:
+        """Score the retrieved sections' sentences against ``focus`` (a follow-up's own words),
+        while the sections stay ranked by the expanded query."""
+        catalog = self.catalog()
+        vector = self.embedder.embed([focus])[0]
+        terms = content_terms(focus)
+        bm25_sent, _ = catalog.lexical.score(terms)
+        top = float(bm25_sent.max()) if bm25_sent.size and bm25_sent.max() > 0 else 1.0
+        for hit in result.hits:
+            idx = hit.section.sentences
+            sims = catalog.sentence_vectors[idx] @ vector if idx else np.zeros(0)
+            hit.sentence_scores = {
+                i: float(0.75 * sim + 0.25 * bm25_sent[i] / top) for i, sim in zip(idx, sims, strict=True)
+            }
 
     def _fuse(self, catalog: Catalog, dense: dict[str, dict[str, float]],
               bm25_sent: np.ndarray, bm25_sec: np.ndarray) -> dict[str, tuple[float, dict[str, float]]]:
@@ -150,8 +184,8 @@ class HybridSearch:
         max_ls = max(lex_sent.values(), default=0.0) or 1.0
         max_lc = max(lex_sec.values(), default=0.0) or 1.0
         candidates = set(lex_sent) | set(lex_sec)
-        for d in dense.values():
-            candidates |= set(d)
+        for kind in ("title", "window", "sentence"):
+            candidates |= set(dense[kind])
         out = {}
         for sid in candidates:
             signals = {
@@ -160,11 +194,31 @@ class HybridSearch:
                 "sentence": dense["sentence"].get(sid, 0.0),
                 "bm25_sentence": lex_sent.get(sid, 0.0) / max_ls,
                 "bm25_section": lex_sec.get(sid, 0.0) / max_lc,
+                "centroid": dense["centroid"].get(sid, 0.0),
             }
             score = (w.title * signals["title"] + w.window * signals["window"] + w.sentence * signals["sentence"]
-                     + w.bm25_sentence * signals["bm25_sentence"] + w.bm25_section * signals["bm25_section"])
+                     + w.bm25_sentence * signals["bm25_sentence"] + w.bm25_section * signals["bm25_section"]
+                     + w.centroid * signals["centroid"])
             out[sid] = (score, signals)
         return out
+
+
+_PART_SPLIT = re.compile(
+    r"\?\s+(?=\w)|;\s+|,?\s+(?:and|also|as well as|plus)\s+"
+    r"(?=(?:what|how|why|who|which|where|when|does|do|is|are|can|did|whom|by whom)\b)",
+    re.I,
+)
+
+
+def question_parts(question: str) -> list[str]:
+    """Split "What is X, and how does Y?" into its parts (one part for a simple question).
+
+    A follow-up's borrowed context, "(...)", stays with the question and is not split.
+    """
+    if question.rstrip().endswith(")"):
+        return [question]
+    parts = [p.strip(" ,?") for p in _PART_SPLIT.split(question) if p and len(content_terms(p)) >= 1]
+    return parts if len(parts) > 1 else [question]
 
 
 def catalog_size(catalog: Catalog, kind: str) -> int:

@@ -29,6 +29,32 @@ _ANAPHORA = re.compile(
 )
 
 
+_ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3, "fifth": 4, "sixth": 5, "last": -1,
+             "1st": 0, "2nd": 1, "3rd": 2, "4th": 3, "5th": 4}
+_ORDINAL_REF = re.compile(r"\b(" + "|".join(_ORDINALS) + r")\s+(one|item|point|risk|reason|part|thing|option|of (?:them|those|these))\b", re.I)
+
+
+def _strip_markers(text: str) -> str:
+    return re.sub(r"\[\d+\]", "", text.split("\nSources")[0])
+
+
+def _ordinal_item(question: str, answer: str) -> str | None:
+    """'the second one' -> the second item of a list in the previous answer."""
+    m = _ORDINAL_REF.search(question)
+    if not m:
+        return None
+    items = [re.sub(r"^(and|or)\s+", "", i.strip()) for i in re.split(r",|;|\n|:", answer)]
+    items = [i for i in items if words(i)]
+    index = _ORDINALS[m.group(1).lower()]
+    if not items or index >= len(items):
+        return None
+    # A list usually follows a lead-in ("The document lists X, Y, Z"): skip the lead-in words.
+    lead = re.match(r"^.*?\b(lists?|are|include[s]?|is)\b\s+", items[0])
+    if lead and index == 0:
+        return items[0][lead.end():]
+    return items[index]
+
+
 def is_follow_up(question: str) -> bool:
     """Does the question lean on earlier turns (a leading 'and', a pronoun, very few words)?"""
     content = [w for w in words(question) if w not in STOPWORDS]
@@ -38,9 +64,10 @@ def is_follow_up(question: str) -> bool:
 class QueryRewriter:
     """Rule-based condensation of a follow-up into a standalone query."""
 
-    def __init__(self, max_turns: int = 2, max_terms: int = 8) -> None:
+    def __init__(self, max_turns: int = 2, max_terms: int = 8, answer_terms: int = 6) -> None:
         self.max_turns = max_turns
         self.max_terms = max_terms
+        self.answer_terms = answer_terms
 
     def rewrite(self, question: str, history: Sequence[Turn]) -> str:
         question = question.strip()
@@ -48,11 +75,24 @@ class QueryRewriter:
             return question
         own = set(words(question))
         borrowed: list[str] = []
-        users = [t.content for t in history if t.role == "user"][-self.max_turns :]
-        for text in reversed(users):
+
+        def borrow(text: str, limit: int) -> None:
+            taken = 0
             for w in words(text):
+                if taken >= limit:
+                    break
                 if w not in STOPWORDS and w not in own and w not in borrowed and len(w) > 2:
                     borrowed.append(w)
+                    taken += 1
+
+        users = [t.content for t in history if t.role == "user"][-self.max_turns :]
+        for text in reversed(users):
+            borrow(text, self.max_terms)
+        answers = [t.content for t in history if t.role == "assistant"]
+        if answers:
+            last = _strip_markers(answers[-1])
+            item = _ordinal_item(question, last)
+            borrow(item or last, self.max_terms if item else self.answer_terms)
         if not borrowed:
             return question
-        return f"{question} ({' '.join(borrowed[: self.max_terms])})"
+        return f"{question} ({' '.join(borrowed)})"

@@ -133,8 +133,17 @@ class Assistant:
             result: SearchResult = docs[0].metadata["result"]
         else:
             result = self.search.search(x["query"])
+        if x["query"] != x["question"] and result.hits:
+            # A follow-up: sections come from the expanded query, sentences from its own words,
+            # and what the previous answer already said is not repeated.
+            self.search.rescore_sentences(result, x["question"])
+            said = " ".join(t.content for t in x["history"] if t.role == "assistant")
+            for hit in result.hits:
+                for i in list(hit.sentence_scores):
+                    if catalog.sentences[i].text in said:
+                        hit.sentence_scores[i] -= 0.2
         chosen = self.extractive.select(x["query"], result, catalog) if result.hits else []
-        reason = self.abstainer.decide(x["question"], result, chosen, catalog)
+        reason = self.abstainer.decide(x["question"], result, chosen, catalog, follow_up=x["query"] != x["question"])
         return Decision(x["question"], x["history"], x["query"], result, catalog, chosen, reason)
 
     def decide(self, question: object, history: object = None) -> Decision:

@@ -94,6 +94,14 @@ class Catalog:
         dim = vectors[0].shape[0] if vectors else 1
         self.sentence_vectors = np.stack(vectors) if vectors else np.zeros((0, dim), np.float32)
         self.sentence_index = {s.id: i for i, s in enumerate(self.sentences)}
+        # Section centroid: the normalised mean of its sentence vectors and its heading vector.
+        self.centroid_ids = list(self.sections)
+        rows = []
+        for sid in self.centroid_ids:
+            parts = [self.sentence_vectors[i] for i in self.sections[sid].sentences] + [self.title_vectors[sid]]
+            mean = np.mean(parts, axis=0)
+            rows.append(mean / (np.linalg.norm(mean) or 1.0))
+        self.section_centroids = np.stack(rows).astype(np.float32) if rows else np.zeros((0, dim), np.float32)
         # Document order, for "next section" and for stable tie-breaking.
         self.order = {sid: i for i, sid in enumerate(
             sorted(self.sections, key=lambda k: (self.sections[k].document, self.sections[k].start))

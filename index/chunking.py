@@ -83,7 +83,12 @@ def _chunk_id(kind: str, section: Section, text: str, n: int) -> str:
 def _hard_split(doc_text: str, start: int, end: int, count: TokenCounter, budget: int) -> list[tuple[int, int]]:
     """Split one over-long sentence at word boundaries into pieces within the budget."""
     pieces: list[tuple[int, int]] = []
-    words = [(m.start() + start, m.end() + start) for m in re.finditer(r"\S+", doc_text[start:end])]
+    words: list[tuple[int, int]] = []
+    for m in re.finditer(r"\S+", doc_text[start:end]):
+        ws, we = m.start() + start, m.end() + start
+        # A "word" with no spaces can still be hundreds of word pieces ("a,b,c,..."): cut it.
+        words.extend(_split_word(doc_text, ws, we, count, budget) if count(doc_text[ws:we]) > budget
+                     else [(ws, we)])
     i = 0
     while i < len(words):
         j = i + 1
@@ -91,6 +96,22 @@ def _hard_split(doc_text: str, start: int, end: int, count: TokenCounter, budget
             j += 1
         pieces.append((words[i][0], words[j - 1][1]))
         i = j
+    return pieces
+
+
+def _split_word(doc_text: str, start: int, end: int, count: TokenCounter, budget: int) -> list[tuple[int, int]]:
+    """Cut one space-free run into the longest character prefixes that fit the budget."""
+    pieces: list[tuple[int, int]] = []
+    while start < end:
+        lo, hi = start + 1, end  # find the longest fitting [start, cut) by bisection
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if count(doc_text[start:mid]) <= budget:
+                lo = mid
+            else:
+                hi = mid - 1
+        pieces.append((start, lo))
+        start = lo
     return pieces
 
 
@@ -116,12 +137,15 @@ def chunk_section(section: Section, doc_text: str, count: TokenCounter, max_toke
         seen[chunk.text] = seen.get(chunk.text, 0) + 1
         chunks.append(chunk)
 
+    seen_windows: dict[str, int] = {}
     i = 0
     while i < len(units):
         j = i + 1
         while j < len(units) and count(doc_text[units[i][0] : units[j][1]]) <= budget:
             j += 1
-        chunks.append(make("window", units[i][0], units[j - 1][1], i))
+        window = doc_text[units[i][0] : units[j - 1][1]]
+        seen_windows[window] = seen_windows.get(window, 0) + 1  # ids from text, not position
+        chunks.append(make("window", units[i][0], units[j - 1][1], seen_windows[window] - 1))
         if j >= len(units):
             break
         i = j - 1 if j - 1 > i else j  # one sentence of overlap, always moving forward

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from index.chunking import Chunk, chunk_sections
 from index.embeddings import Embedder
-from index.sections import Document, Section, load_document, split_sections
+from index.sections import Document, DocumentError, Section, load_document, split_sections
 from index.store import ChromaStore, IndexMissingError, Record
 
 ProgressFactory = Callable[[int, str], "Progress"]
@@ -67,9 +67,9 @@ def read_documents(paths: Sequence[Path]) -> list[tuple[Document, list[Section]]
     out = []
     for path in paths:
         doc = load_document(Path(path))
-        if doc.name in names and names[doc.name].resolve() != Path(path).resolve():
-            from index.sections import DocumentError
-
+        if doc.name in names:
+            if names[doc.name].resolve() == Path(path).resolve():
+                continue  # the same file named twice: index it once
             raise DocumentError(f"{path}: another document is already named {doc.name}")
         names[doc.name] = Path(path)
         out.append((doc, split_sections(doc)))
@@ -115,7 +115,9 @@ def index_documents(
     new_ids = {c.id for c in chunks}
     report.removed = sum(1 for rid in old_for_docs if rid not in new_ids)
     dropped_docs = len(existing) - len(kept) - len(old_for_docs)
-    if not todo and not report.removed and not dropped_docs and existing:
+    # Unchanged text elsewhere can still move (an edit above shifts offsets): compare metadata too.
+    moved = any(old_for_docs[c.id].metadata != chunk_metadata(c) for c in chunks if c.id in old_for_docs)
+    if not todo and not report.removed and not dropped_docs and not moved and existing:
         report.unchanged = True
         report.generation = store.active_generation()
         return report

@@ -79,8 +79,8 @@ def load_document(path: Path) -> Document:
 _MAX_HEADING_CHARS = 100
 _MAX_HEADING_WORDS = 14
 _NUMBERED = re.compile(r"^(\d+(?:\.\d+)*)\.?\s+\S")
-_MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
-_FENCE = re.compile(r"^\s*(```|~~~)")
+_MD_HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$")  # "## Learn C#" keeps its "#"
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _LIST_ITEM = re.compile(r"^\s*([-*+•]|\d+[)])\s")
 
 # Standard parts of business and analysis reports; a plain-text heading with one of these
@@ -152,12 +152,16 @@ def _lines(text: str) -> list[tuple[int, str]]:
 def _markdown_headings(text: str) -> list[_Heading]:
     headings: list[_Heading] = []
     lines = _lines(text)
-    in_fence = False
+    fence = ""  # the open code fence ("```" or "~~~~"...), closed only by a like fence
     for i, (pos, line) in enumerate(lines):
-        if _FENCE.match(line):
-            in_fence = not in_fence
+        m = _FENCE.match(line)
+        if fence:
+            if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence) \
+                    and not line.strip().strip(fence[0]):
+                fence = ""
             continue
-        if in_fence:
+        if m:
+            fence = m.group(1)
             continue
         m = _MD_HEADING.match(line.rstrip("\r\n"))
         if m:

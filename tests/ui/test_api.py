@@ -1,0 +1,171 @@
+"""The HTTP API over the real indexed assistant: every endpoint, every error code, the SSE order."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from assistant.feedback import FeedbackStore
+from assistant.models import Answer
+from ui.server import create_app
+
+pytestmark = pytest.mark.integration
+
+FOUNDED = "In what year was Xiaomi founded, and by whom?"
+
+
+@pytest.fixture(scope="module")
+def feedback_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("feedback") / "feedback.sqlite3"
+
+
+@pytest.fixture(scope="module")
+def client(real_settings, real_assistant, feedback_path) -> TestClient:
+    """The whole app (Gradio chat included), no key, a generous rate limit."""
+    settings = real_settings.model_copy(update={"rate_limit": 0})
+    with TestClient(create_app(settings, real_assistant, FeedbackStore(feedback_path))) as c:
+        yield c
+
+
+def parse_sse(text: str) -> list[tuple[str, dict[str, Any]]]:
+    events = []
+    for block in text.strip().split("\n\n"):
+        fields = dict(line.split(": ", 1) for line in block.splitlines())
+        events.append((fields["event"], json.loads(fields["data"])))
+    return events
+
+
+def test_ask_returns_the_cli_json_object_with_citations(client, real_assistant) -> None:
+    r = client.post("/api/ask", json={"question": FOUNDED, "history": []})
+    assert r.status_code == 200
+    body = r.json()
+    assert "2010" in body["answer"] and "Lei Jun" in body["answer"]
+    assert body["citations"][0]["section"] == "Company Background"
+    assert set(body) >= {"answer", "abstained", "answered_by", "citations", "query"}
+    assert body == real_assistant.ask(FOUNDED).to_json()  # same object as `assistant ask --jsonl`
+
+
+def test_ask_uses_history_for_a_follow_up(client) -> None:
+    history = [{"role": "user", "content": "Who founded Xiaomi?"},
+               {"role": "assistant", "content": "Lei Jun founded Xiaomi in 2010. [1]"}]
+    r = client.post("/api/ask", json={"question": "In what year?", "history": history})
+    assert r.status_code == 200
+    assert "2010" in r.json()["answer"]
+
+
+def test_stream_sends_tokens_then_one_answer_with_citations(client) -> None:
+    r = client.post("/api/ask/stream", json={"question": FOUNDED})
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("text/event-stream")
+    events = parse_sse(r.text)
+    kinds = [kind for kind, _ in events]
+    assert kinds[-1] == "answer" and kinds.count("answer") == 1
+    assert len(kinds) > 3 and set(kinds[:-1]) == {"token"}
+    final = events[-1][1]
+    assert "".join(data["text"] for _, data in events[:-1]).strip() == final["answer"].strip()
+    assert final["citations"][0]["section"] == "Company Background"
+    assert "Lei Jun" in final["citations"][0]["quote"]
+
+
+@pytest.mark.parametrize(("body", "status", "says"), [
+    (b'{"question": ""}', 422, "empty"),
+    (b'{"question": "   \\n\\t "}', 422, "empty"),
+    (json.dumps({"question": "x" * 2001}).encode(), 413, "too long"),
+    (b'{"question": "When', 400, "Malformed JSON"),
+    (b"not json at all", 400, "Malformed JSON"),
+    (b'{"question": 42}', 422, "question"),
+    (b'{"question": ["a"]}', 422, "question"),
+    (b'{"question": null}', 422, "question"),
+    (b"{}", 422, "question"),
+    (b'["In what year?"]', 422, "JSON object"),
+    (b'{"question": "When?", "history": "hi"}', 422, "history"),
+    (b'{"question": "When?", "history": [1, 2]}', 422, "history[0]"),
+    (b'{"question": "When?", "history": [{"role": "system", "content": "x"}]}', 422, "role"),
+    (b'{"question": "When?", "history": [{"role": "user", "content": 5}]}', 422, "content"),
+])
+@pytest.mark.parametrize("path", ["/api/ask", "/api/ask/stream"])
+def test_bad_input_is_a_json_4xx_error_never_500(client, path: str, body: bytes, status: int, says: str) -> None:
+    r = client.post(path, content=body, headers={"Content-Type": "application/json"})
+    assert r.status_code == status
+    assert r.headers["content-type"].startswith("application/json")
+    assert says.lower() in r.json()["error"].lower()
+
+
+def test_question_of_exactly_the_limit_is_accepted(client, real_settings) -> None:
+    question = ("When was Xiaomi founded? " * 100)[: real_settings.max_question_chars]
+    assert client.post("/api/ask", json={"question": question}).status_code == 200
+
+
+def test_feedback_is_stored_with_question_answer_and_citations(client, feedback_path: Path) -> None:
+    answer = client.post("/api/ask", json={"question": FOUNDED}).json()
+    r = client.post("/api/feedback", json={"question": FOUNDED, "answer": answer, "rating": "up",
+                                           "source": "widget"})
+    assert r.status_code == 201 and r.json()["id"] >= 1
+    row = FeedbackStore(feedback_path).rows()[-1]
+    assert (row["question"], row["rating"], row["source"]) == (FOUNDED, "up", "widget")
+    assert row["citations"][0]["section"] == "Company Background"
+
+
+@pytest.mark.parametrize("body", [
+    {"question": FOUNDED, "answer": {"answer": "x"}, "rating": "meh"},
+    {"question": FOUNDED, "answer": "x", "rating": "up"},
+    {"question": "", "answer": {"answer": "x"}, "rating": "down"},
+    {"question": FOUNDED, "answer": {"no": "answer"}, "rating": "down"},
+])
+def test_bad_feedback_is_422(client, body: dict[str, Any]) -> None:
+    r = client.post("/api/feedback", json=body)
+    assert r.status_code == 422 and r.json()["error"]
+
+
+def test_healthz_reports_status_index_size_and_answerer(client) -> None:
+    body = client.get("/healthz").json()
+    assert body["status"] == "ok" and body["answerer"] == "extractive"
+    assert body["sections"] > 10 and body["documents"] == ["xiaomi-business-model.txt"]
+
+
+def test_docs_chat_widget_and_demo_are_served(client) -> None:
+    assert "/api/ask/stream" in client.get("/openapi.json").json()["paths"]
+    assert client.get("/docs").status_code == 200
+    chat = client.get("/")
+    assert chat.status_code == 200 and "gradio" in chat.text.lower()
+    assert "assistant-launcher" in client.get("/embed.js").text
+    assert 'src="widget/assets/widget.js"' in client.get("/widget").text
+    demo = client.get("/embed/demo").text
+    assert '<script src="/embed.js"' in demo
+
+
+class SlowAssistant:
+    """Blocks inside ask() until released, to fill the server's answer slots."""
+
+    def __init__(self) -> None:
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+    def ask(self, question: object, history: object = None) -> Answer:
+        self.entered.set()
+        self.release.wait(10)
+        return Answer(answer="done", abstained=False, answered_by="slow")
+
+    def health(self) -> dict[str, Any]:
+        return {"status": "ok"}
+
+
+def test_full_server_answers_503_with_retry_after_instead_of_queueing(real_settings, tmp_path) -> None:
+    settings = real_settings.model_copy(update={"max_concurrency": 1, "rate_limit": 0})
+    slow = SlowAssistant()
+    app = create_app(settings, slow, FeedbackStore(tmp_path / "f.sqlite3"), chat=False)  # type: ignore[arg-type]
+    with TestClient(app) as c:
+        first: dict[str, Any] = {}
+        t = threading.Thread(target=lambda: first.setdefault("r", c.post("/api/ask", json={"question": "a"})))
+        t.start()
+        assert slow.entered.wait(10)
+        busy = c.post("/api/ask", json={"question": "b"})
+        slow.release.set()
+        t.join(10)
+    assert busy.status_code == 503 and busy.headers["retry-after"] and busy.json()["error"]
+    assert first["r"].status_code == 200 and first["r"].json()["answer"] == "done"

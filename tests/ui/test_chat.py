@@ -1,0 +1,158 @@
+"""The Gradio chat: cited streamed answers, escaped document text, errors in the chat, feedback."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from assistant.feedback import FeedbackStore
+from assistant.models import Answer, Citation
+from assistant.settings import Settings
+from ui.chat import build_chat, record_like, respond
+
+EVIL_QUOTE = "<script>alert(1)</script> and <img src=x onerror=alert(1)>"
+
+
+class FakeAssistant:
+    """Assistant-like: streams a scripted answer whose quote and text hold HTML; records history."""
+
+    def __init__(self, abstain: bool = False) -> None:
+        self.abstain = abstain
+        self.histories: list[Any] = []
+
+    def health(self) -> dict[str, Any]:
+        return {"documents": ["evil<b>doc</b>.md"]}
+
+    def stream(self, question: object, history: object = None) -> Iterator[tuple[str, Any]]:
+        from assistant.service import clean_question
+
+        text = clean_question(question, 2000)
+        self.histories.append(history)
+        if self.abstain:
+            answer = Answer("The document does not say.", True, "fake", query=text, reason="not_in_document")
+        else:
+            path = ("Appendix", "<i>Scripts</i>")
+            citation = Citation("evil<b>doc</b>.md", "Scripts", path, EVIL_QUOTE, 0.9)
+            answer = Answer(f"It says {EVIL_QUOTE} [1]", False, "fake", [citation],
+                            query=f"{text} (rewritten)")
+        for word in answer.answer.split(" "):
+            yield "token", word + " "
+        yield "answer", answer
+
+
+def _chat_fn(demo: Any) -> Any:
+    return next(f.fn for f in demo.fns.values() if f.api_name == "ask")
+
+
+def _run(fn: Any, message: str, messages: list, turns: list) -> tuple[list, list]:
+    *_, (_, final_messages, final_turns) = fn(message, messages, turns)
+    return final_messages, final_turns
+
+
+def test_html_in_answers_and_quotes_is_shown_as_text_not_markup() -> None:
+    out = list(respond(FakeAssistant(), "What does the appendix say?", []))
+    final = out[-1]
+    assert len(out) > 2  # streamed
+    for text in out:
+        assert "<script" not in text and "<img" not in text and "<i>" not in text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in final
+    assert "&lt;img src\\=x onerror\\=alert(1)&gt;" in final  # "=" escaped: no setext heading
+    assert "**Sources**" in final and "[1]" in final
+    assert "Appendix &gt; &lt;i&gt;Scripts&lt;/i&gt;" in final  # section path joined with " > "
+    assert "Searched for" in final and "(rewritten)" in final
+
+
+def test_abstention_is_plain_with_no_sources_block() -> None:
+    final = list(respond(FakeAssistant(abstain=True), "Who is the CEO of Apple?", []))[-1]
+    assert final.startswith("The document does not say")
+    assert "Sources" not in final
+
+
+def test_follow_up_sends_plain_answer_text_and_likes_are_stored(tmp_path: Path) -> None:
+    fake = FakeAssistant()
+    store = FeedbackStore(tmp_path / "feedback.sqlite3")
+    fn = _chat_fn(build_chat(Settings(data_dir=tmp_path), fake, store))
+    messages, turns = _run(fn, "What does the appendix say?", [], [])
+    messages, turns = _run(fn, "And why?", messages, turns)
+
+    assert fake.histories[1] == [
+        {"role": "user", "content": "What does the appendix say?"},
+        {"role": "assistant", "content": f"It says {EVIL_QUOTE} [1]"},
+    ]
+    assert [m["role"] for m in messages] == ["user", "assistant"] * 2
+    assert "Sources" in messages[1]["content"]
+
+    assert record_like(store, turns, 3, False) is not None
+    assert record_like(store, turns, 1, "") is None  # a like undone stores nothing
+    [row] = store.rows()
+    assert row["question"] == "And why?" and row["rating"] == "down" and row["source"] == "chat"
+    assert row["citations"][0]["quote"] == EVIL_QUOTE
+
+
+def test_empty_question_shows_the_error_in_the_chat(tmp_path: Path) -> None:
+    fn = _chat_fn(build_chat(Settings(data_dir=tmp_path), FakeAssistant()))
+    messages, turns = _run(fn, "   ", [], [])
+    assert "The question is empty" in messages[-1]["content"]
+    assert turns[-1]["answer"] is None
+
+
+@pytest.mark.integration
+def test_chat_builds_and_streams_a_cited_answer_from_the_real_index(real_settings, real_assistant) -> None:
+    import gradio as gr
+
+    assert isinstance(build_chat(real_settings, real_assistant), gr.Blocks)
+    out = list(respond(real_assistant, "In what year was Xiaomi founded, and by whom?", []))
+    final = out[-1]
+    assert len(out) > 2
+    answer_text, _, sources = final.partition("**Sources**")
+    assert "2010" in answer_text and "Lei Jun" in answer_text and "[1]" in answer_text
+    assert "[1] **Company Background**" in sources and "xiaomi" in sources
+
+
+@pytest.mark.integration
+def test_real_assistant_empty_question_gives_the_error_text(real_assistant) -> None:
+    assert "The question is empty" in list(respond(real_assistant, "", []))[-1]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.integration
+@pytest.mark.browser
+def test_browser_shows_html_literally_and_stores_a_thumbs_up(tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    store = FeedbackStore(tmp_path / "feedback.sqlite3")
+    demo = build_chat(Settings(data_dir=tmp_path), FakeAssistant(), store)
+    port = _free_port()
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    alerts: list[str] = []
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update"])
+            page = browser.new_page()
+            page.on("dialog", lambda d: (alerts.append(d.message), d.dismiss()))
+            page.goto(f"http://127.0.0.1:{port}/", wait_until="load", timeout=30000)
+            page.fill("#question textarea", "What does the appendix say?", timeout=30000)
+            page.keyboard.press("Enter")
+            page.get_by_text("Sources").wait_for(timeout=30000)
+            bot = page.locator("#chatbot")
+            assert "<script>alert(1)</script>" in bot.inner_text()
+            assert "<img src=x onerror=alert(1)>" in bot.inner_text()
+            assert bot.locator("img[src=x], script, i").count() == 0
+            page.locator("#chatbot button[aria-label='Like']").last.click()
+            page.wait_for_timeout(1500)
+            browser.close()
+    finally:
+        demo.close()
+    assert alerts == []
+    assert [(r["question"], r["rating"]) for r in store.rows()] == [("What does the appendix say?", "up")]

@@ -1,0 +1,146 @@
+"""Who may call /api/* and frame /widget: allowed origins, the API key, the rate limit, escaping."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from assistant.feedback import FeedbackStore
+from assistant.models import Answer, Citation
+from ui.security import OriginPolicy, RateLimiter
+from ui.server import create_app
+
+HOSTILE = "<script>alert('x')</script> <img src=x onerror=\"alert('y')\">"
+
+
+class FakeAssistant:
+    """A canned answer whose quote carries markup, so tests need no index."""
+
+    def ask(self, question: object, history: object = None) -> Answer:
+        return Answer(answer=f"It says {HOSTILE} [1]", abstained=False, answered_by="fake", citations=[
+            Citation("doc.md", "Badge", ("Handbook", "Badge"), HOSTILE, 0.9)])
+
+    def stream(self, question: object, history: object = None):
+        yield "token", "It "
+        yield "answer", self.ask(question, history)
+
+    def health(self) -> dict[str, Any]:
+        return {"status": "ok", "answerer": "fake", "sections": 1}
+
+
+def make_client(settings, tmp_path, **update: Any) -> TestClient:
+    s = settings.model_copy(update={"rate_limit": 0, **update})
+    return TestClient(create_app(s, FakeAssistant(), FeedbackStore(tmp_path / "f.sqlite3"), chat=False))  # type: ignore[arg-type]
+
+
+ASK = {"question": "What does the badge section say?"}
+
+
+# --- CORS ----------------------------------------------------------------------
+@pytest.mark.parametrize("origin", ["http://localhost:3000", "http://127.0.0.1:8081", "http://testserver"])
+def test_default_allows_localhost_and_same_origin_echoing_the_origin(settings, tmp_path, origin) -> None:
+    r = make_client(settings, tmp_path).post("/api/ask", json=ASK, headers={"Origin": origin})
+    assert r.status_code == 200
+    assert r.headers["access-control-allow-origin"] == origin
+
+
+def test_configured_origin_is_allowed_and_others_refused(settings, tmp_path) -> None:
+    c = make_client(settings, tmp_path, allowed_origins=["https://intranet.example.com"])
+    ok = c.post("/api/ask", json=ASK, headers={"Origin": "https://intranet.example.com"})
+    assert ok.headers["access-control-allow-origin"] == "https://intranet.example.com"
+    bad = c.post("/api/ask", json=ASK, headers={"Origin": "https://evil.example.net"})
+    assert bad.status_code == 403 and "not allowed" in bad.json()["error"]
+    assert "access-control-allow-origin" not in bad.headers
+
+
+def test_preflight_allows_the_authorization_header_for_allowed_origins_only(settings, tmp_path) -> None:
+    c = make_client(settings, tmp_path, api_key="s3cret", allowed_origins=["https://intranet.example.com"])
+    pre = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization"}
+    ok = c.options("/api/ask/stream", headers={"Origin": "https://intranet.example.com", **pre})
+    assert ok.status_code == 204
+    assert ok.headers["access-control-allow-origin"] == "https://intranet.example.com"  # never "*"
+    assert "authorization" in ok.headers["access-control-allow-headers"].lower()
+    denied = c.options("/api/ask", headers={"Origin": "https://evil.example.net", **pre})
+    assert denied.status_code == 403 and "access-control-allow-origin" not in denied.headers
+
+
+def test_widget_may_be_framed_only_by_allowed_origins(settings, tmp_path) -> None:
+    c = make_client(settings, tmp_path, allowed_origins=["https://intranet.example.com"])
+    csp = c.get("/widget").headers["content-security-policy"]
+    ancestors = next(p for p in csp.split(";") if "frame-ancestors" in p).split()
+    assert ancestors[1] == "'self'" and "https://intranet.example.com" in ancestors
+    assert "http://localhost:*" in ancestors and "*" not in ancestors
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+
+
+def test_origin_policy_unit() -> None:
+    policy = OriginPolicy(["https://Intranet.Example.com/"])
+    assert policy.allows("https://intranet.example.com")
+    assert policy.allows("http://localhost:5173") and policy.allows("http://[::1]:80")
+    assert policy.allows("https://wiki.corp:443", own_origin="https://wiki.corp:443")
+    assert not policy.allows("https://intranet.example.com.evil.net")
+    assert not policy.allows("null") and not policy.allows(None)
+
+
+# --- API key -----------------------------------------------------------------------
+@pytest.mark.parametrize("header", [None, "Bearer wrong", "s3cret", "Basic s3cret", "Bearer "])
+def test_missing_or_wrong_key_is_401(settings, tmp_path, header) -> None:
+    c = make_client(settings, tmp_path, api_key="s3cret")
+    headers = {"Authorization": header} if header is not None else {}
+    for path, body in (("/api/ask", ASK), ("/api/ask/stream", ASK),
+                       ("/api/feedback", {"question": "q", "answer": {"answer": "a"}, "rating": "up"})):
+        r = c.post(path, json=body, headers=headers)
+        assert r.status_code == 401, path
+        assert "API key" in r.json()["error"] and r.headers["www-authenticate"] == "Bearer"
+
+
+def test_right_key_is_accepted_and_healthz_stays_open(settings, tmp_path) -> None:
+    c = make_client(settings, tmp_path, api_key="s3cret")
+    assert c.post("/api/ask", json=ASK, headers={"Authorization": "Bearer s3cret"}).status_code == 200
+    assert c.get("/healthz").json()["status"] == "ok"
+    assert c.get("/widget").status_code == 200 and c.get("/embed.js").status_code == 200
+
+
+# --- rate limit --------------------------------------------------------------------
+def test_rate_limit_answers_429_with_retry_after(settings, tmp_path) -> None:
+    c = make_client(settings, tmp_path, rate_limit=3)
+    codes = [c.post("/api/ask", json=ASK).status_code for _ in range(3)]
+    assert codes == [200, 200, 200]
+    r = c.post("/api/ask/stream", json=ASK)
+    assert r.status_code == 429 and "Too many requests" in r.json()["error"]
+    assert 1 <= int(r.headers["retry-after"]) <= 60
+    assert c.get("/healthz").status_code == 200  # health checks are not limited
+
+
+def test_rate_limiter_window_slides_per_client() -> None:
+    now = [0.0]
+    limiter = RateLimiter(2, clock=lambda: now[0])
+    assert limiter.check("a") == 0 and limiter.check("a") == 0
+    assert limiter.check("a") == pytest.approx(60.0)
+    assert limiter.check("b") == 0  # another client has its own window
+    now[0] = 30.0
+    assert limiter.check("a") == pytest.approx(30.0)
+    now[0] = 60.5
+    assert limiter.check("a") == 0
+
+
+# --- escaping ------------------------------------------------------------------------
+def test_api_returns_markup_as_json_text_never_as_html(settings, tmp_path) -> None:
+    c = make_client(settings, tmp_path)
+    r = c.post("/api/ask", json=ASK)
+    assert r.headers["content-type"] == "application/json"
+    assert r.json()["citations"][0]["quote"] == HOSTILE  # verbatim data, the consumer escapes
+    stream = c.post("/api/ask/stream", json=ASK)
+    assert stream.headers["content-type"].startswith("text/event-stream")
+    assert HOSTILE.replace('"', '\\"') in stream.text
+
+
+def test_widget_script_inserts_text_only_with_text_content() -> None:
+    from ui.widget import STATIC_DIR
+
+    for name in ("widget.js", "embed.js"):
+        source = (STATIC_DIR / name).read_text()
+        assert "innerHTML" not in source and "insertAdjacentHTML" not in source
+        assert "document.write" not in source and "eval(" not in source

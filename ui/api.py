@@ -1,0 +1,185 @@
+"""The HTTP API: ask, ask with streaming (SSE), feedback, health; every error is JSON.
+
+Usage::
+
+    app.include_router(build_api(settings, assistant, feedback))
+    install_error_handlers(app)
+
+Bad input is answered with ``{"error": message}`` and a 4xx code, never a 500: malformed JSON
+400, wrong types / empty question / malformed history 422, an over-long question 413. Answers
+run in a threadpool; at most ``settings.max_concurrency`` at once, more get 503 + Retry-After.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Iterator
+from typing import Any, Literal
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field, StrictStr
+from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from assistant.models import Answer
+from assistant.service import Assistant, QuestionError, clean_question, parse_history
+from assistant.settings import Settings
+from ui.security import ConcurrencyLimit
+
+STREAM_EVENTS = ("token", "answer", "error")
+
+
+class AskRequest(BaseModel):
+    """One question, with the conversation so far (as one `assistant ask --jsonl` input line)."""
+
+    model_config = ConfigDict(extra="ignore", json_schema_extra={"examples": [
+        {"question": "In what year was Xiaomi founded, and by whom?", "history": []}]})
+    question: StrictStr = Field(description="The question, 1 to max_question_chars characters.")
+    history: list[Any] | None = Field(
+        None, description='Earlier turns: [{"role": "user"|"assistant", "content": str}, ...].')
+
+
+class FeedbackRequest(BaseModel):
+    """A thumbs up or down on one answer."""
+
+    question: StrictStr = Field(description="The question that was asked.")
+    answer: dict[str, Any] = Field(description="The answer object exactly as /api/ask returned it.")
+    rating: Literal["up", "down"]
+    source: Literal["widget", "api"] = Field("api", description="Which front end sent it.")
+
+
+class ErrorBody(BaseModel):
+    error: str
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorBody, "description": text} for code, text in (
+        (400, "Malformed JSON"), (401, "Missing or wrong API key"), (413, "Question too long"),
+        (422, "Empty question, wrong types or malformed history"), (429, "Rate limit (Retry-After)"),
+        (503, "Server busy (Retry-After)"))
+}
+
+
+def error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status, headers=headers)
+
+
+class TooLong(QuestionError):
+    """The question is over ``max_question_chars``: HTTP 413."""
+
+
+def question_status(exc: QuestionError) -> int:
+    return 413 if isinstance(exc, TooLong) else 422
+
+
+def sse(event: str, data: dict[str, Any]) -> str:
+    """One Server-Sent Event; data is JSON on one line, so newlines in text are safe."""
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+def build_api(settings: Settings, assistant: Assistant, feedback: Any | None = None) -> APIRouter:
+    """The /api/* and /healthz routes over one Assistant (and an optional FeedbackStore)."""
+    router = APIRouter()
+    slots = ConcurrencyLimit(settings.max_concurrency)
+    busy = {"Retry-After": "1"}
+
+    def validate(body: AskRequest) -> tuple[str, list[Any]]:
+        if len(body.question) > settings.max_question_chars:
+            raise TooLong(f"The question is too long ({len(body.question)} characters; "
+                          f"at most {settings.max_question_chars}).")
+        return clean_question(body.question, settings.max_question_chars), parse_history(body.history)
+
+    @router.post("/api/ask", tags=["api"], responses=ERRORS,
+                 summary="Ask a question; the same JSON object as one `assistant ask --jsonl` line")
+    async def ask(body: AskRequest) -> JSONResponse:
+        try:
+            question, history = validate(body)
+        except QuestionError as exc:
+            return error(question_status(exc), str(exc))
+        if not slots.try_acquire():
+            return error(503, "The assistant is busy: retry in a moment.", busy)
+        try:
+            answer: Answer = await run_in_threadpool(assistant.ask, question, history)
+        except QuestionError as exc:
+            return error(question_status(exc), str(exc))
+        finally:
+            slots.release()
+        return JSONResponse(answer.to_json())
+
+    @router.post("/api/ask/stream", tags=["api"], responses={
+        **ERRORS, 200: {"content": {"text/event-stream": {}}, "description": (
+            "Server-Sent Events: `token` events ({\"text\": str}) as the answer forms, then one "
+            "`answer` event with the full answer object (citations included); `error` "
+            "({\"error\": str}) if answering fails midway.")}},
+        summary="Ask a question; stream the answer as Server-Sent Events")
+    async def ask_stream(body: AskRequest) -> Any:
+        try:
+            question, history = validate(body)
+        except QuestionError as exc:
+            return error(question_status(exc), str(exc))
+        if not slots.try_acquire():
+            return error(503, "The assistant is busy: retry in a moment.", busy)
+
+        def events() -> Iterator[str]:
+            try:
+                for kind, value in assistant.stream(question, history):
+                    if kind == "answer":
+                        yield sse("answer", value.to_json())
+                    elif kind == "token":
+                        yield sse("token", {"text": value})
+            except Exception as exc:  # noqa: BLE001 - reported to the client, the stream is already open
+                yield sse("error", {"error": f"The assistant failed: {type(exc).__name__}."})
+
+        async def body_iter() -> AsyncIterator[str]:
+            try:
+                async for chunk in iterate_in_threadpool(events()):
+                    yield chunk
+            finally:
+                slots.release()
+
+        return StreamingResponse(body_iter(), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+    @router.post("/api/feedback", tags=["api"], responses=ERRORS, status_code=201,
+                 summary="Record a thumbs up/down on an answer")
+    async def post_feedback(body: FeedbackRequest) -> JSONResponse:
+        if feedback is None:
+            return error(503, "Feedback is not enabled on this server.")
+        if not body.question.strip() or not isinstance(body.answer.get("answer"), str):
+            return error(422, "question must be non-empty and answer must be an answer object.")
+        if len(body.question) > settings.max_question_chars:
+            return error(413, f"The question is too long (at most {settings.max_question_chars}).")
+        row = await run_in_threadpool(feedback.record, body.question, body.answer, body.rating, body.source)
+        return JSONResponse({"id": row, "rating": body.rating}, status_code=201)
+
+    @router.get("/healthz", tags=["health"], summary="Status, index size and answerer")
+    async def healthz() -> JSONResponse:
+        try:
+            return JSONResponse(await run_in_threadpool(assistant.health))
+        except Exception as exc:  # noqa: BLE001 - a health check reports, it does not crash
+            return JSONResponse({"status": "error", "error": f"{type(exc).__name__}: {exc}"}, status_code=503)
+
+    return router
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Validation and HTTP errors as ``{"error": message}``: 400 for bad JSON, 422 for the rest."""
+
+    @app.exception_handler(RequestValidationError)
+    async def on_validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        if any(e.get("type") == "json_invalid" for e in errors):
+            return error(400, "Malformed JSON in the request body.")
+        if any(e.get("loc") == ("body",) for e in errors):
+            return error(422, 'The body must be a JSON object like {"question": "...", "history": []}.')
+        parts = []
+        for e in errors[:5]:
+            loc = ".".join(str(p) for p in e.get("loc", ()) if p != "body") or "body"
+            parts.append(f"{loc}: {e.get('msg', 'invalid')}")
+        return error(422, "; ".join(parts))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def on_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return error(exc.status_code, str(exc.detail), getattr(exc, "headers", None))

@@ -1,0 +1,188 @@
+"""The guard in front of /api/*: allowed origins (CORS), the API key, a per-client rate limit.
+
+Usage::
+
+    policy = OriginPolicy(settings.allowed_origins)
+    app.add_middleware(ApiGuard, settings=settings, policy=policy)
+
+The widget page's ``frame-ancestors`` comes from the same :class:`OriginPolicy`, so one
+setting (``ASSISTANT_ALLOWED_ORIGINS``) decides who may call the API and who may frame the chat.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import math
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import urlsplit
+
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from assistant.settings import Settings
+
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]")
+API_PREFIX = "/api/"
+
+
+def _origin(value: str) -> str:
+    """Normalise an origin (scheme://host[:port], lower case, no trailing slash)."""
+    return value.strip().rstrip("/").lower()
+
+
+class OriginPolicy:
+    """Which web origins may call /api/* and frame /widget.
+
+    Always: the server's own origin and http(s)://localhost or 127.0.0.1 on any port;
+    plus every origin listed in ``ASSISTANT_ALLOWED_ORIGINS``.
+    """
+
+    def __init__(self, extra: Iterable[str] = ()) -> None:
+        self.extra = [_origin(o) for o in extra if o.strip()]
+
+    def allows(self, origin: str | None, own_origin: str | None = None) -> bool:
+        if not origin:
+            return False
+        origin = _origin(origin)
+        if "*" in self.extra or origin in self.extra:
+            return True
+        if own_origin and origin == _origin(own_origin):
+            return True
+        parts = urlsplit(origin)
+        host = parts.hostname or ""
+        if parts.scheme in ("http", "https") and (host in LOCAL_HOSTS or f"[{host}]" in LOCAL_HOSTS):
+            return True
+        return False
+
+    def frame_ancestors(self) -> str:
+        """The CSP ``frame-ancestors`` source list for /widget."""
+        sources = ["'self'", "http://localhost:*", "http://127.0.0.1:*",
+                   "https://localhost:*", "https://127.0.0.1:*"]
+        sources += [o for o in self.extra if o not in sources]
+        return "frame-ancestors " + " ".join(sources)
+
+
+class RateLimiter:
+    """A sliding one-minute window per client key, in memory (one process)."""
+
+    def __init__(self, per_minute: int, window: float = 60.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.per_minute = per_minute
+        self.window = window
+        self.clock = clock
+        self._hits: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def check(self, key: str) -> float:
+        """Record a request; 0.0 when allowed, else the seconds until the next one is."""
+        if self.per_minute <= 0:
+            return 0.0
+        now = self.clock()
+        with self._lock:
+            hits = self._hits.setdefault(key, deque())
+            while hits and hits[0] <= now - self.window:
+                hits.popleft()
+            if len(hits) >= self.per_minute:
+                return max(hits[0] + self.window - now, 0.001)
+            hits.append(now)
+            if len(self._hits) > 10_000:  # forget idle clients
+                for k in [k for k, v in self._hits.items() if not v or v[-1] <= now - self.window]:
+                    del self._hits[k]
+            return 0.0
+
+
+class ConcurrencyLimit:
+    """At most ``limit`` answers at once; a full server says 503 instead of queueing."""
+
+    def __init__(self, limit: int) -> None:
+        self._slots = threading.BoundedSemaphore(limit)
+
+    def try_acquire(self) -> bool:
+        return self._slots.acquire(blocking=False)
+
+    def release(self) -> None:
+        self._slots.release()
+
+
+def _own_origin(headers: Headers, scope: Scope) -> str | None:
+    host = headers.get("host")
+    return f"{scope.get('scheme', 'http')}://{host}" if host else None
+
+
+async def _send_json(send: Send, status: int, body: dict[str, Any],
+                     headers: list[tuple[bytes, bytes]]) -> None:
+    payload = json.dumps(body).encode()
+    await send({"type": "http.response.start", "status": status, "headers": [
+        (b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode()),
+        *headers]})
+    await send({"type": "http.response.body", "body": payload})
+
+
+class ApiGuard:
+    """ASGI middleware for /api/*: CORS for allowed origins, bearer key, rate limit.
+
+    Everything else (the Gradio chat, /widget, /healthz) passes through untouched.
+    """
+
+    def __init__(self, app: ASGIApp, settings: Settings, policy: OriginPolicy,
+                 limiter: RateLimiter) -> None:
+        self.app = app
+        self.settings = settings
+        self.policy = policy
+        self.limiter = limiter
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(API_PREFIX):
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        origin = headers.get("origin")
+        cors: list[tuple[bytes, bytes]] = []
+        if origin and self.policy.allows(origin, _own_origin(headers, scope)):
+            cors = [(b"access-control-allow-origin", origin.encode("latin-1")), (b"vary", b"Origin")]
+        if scope["method"] == "OPTIONS" and "access-control-request-method" in headers:
+            await self._preflight(send, cors)
+            return
+        if origin and not cors:
+            await _send_json(send, 403, {"error": f"Origin {origin} is not allowed to call this API."},
+                             [(b"vary", b"Origin")])
+            return
+        key = self.settings.api_key
+        if key and not self._authorized(headers.get("authorization", ""), key):
+            message = "Missing or wrong API key: send Authorization: Bearer <key>."
+            await _send_json(send, 401, {"error": message}, [(b"www-authenticate", b"Bearer"), *cors])
+            return
+        client = scope.get("client")
+        wait = self.limiter.check(client[0] if client else "unknown")
+        if wait:
+            retry = str(math.ceil(wait)).encode()
+            await _send_json(send, 429, {"error": "Too many requests: slow down and retry later."},
+                             [(b"retry-after", retry), *cors])
+            return
+
+        async def send_with_cors(message: Message) -> None:
+            if message["type"] == "http.response.start" and cors:
+                message = {**message, "headers": [*message.get("headers", []), *cors]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_cors)
+
+    @staticmethod
+    def _authorized(header: str, key: str) -> bool:
+        scheme, _, token = header.partition(" ")
+        return scheme.lower() == "bearer" and hmac.compare_digest(token.strip().encode(), key.encode())
+
+    async def _preflight(self, send: Send, cors: list[tuple[bytes, bytes]]) -> None:
+        if not cors:
+            await _send_json(send, 403, {"error": "Origin not allowed."}, [(b"vary", b"Origin")])
+            return
+        await send({"type": "http.response.start", "status": 204, "headers": [
+            *cors, (b"access-control-allow-methods", b"GET, POST, OPTIONS"),
+            (b"access-control-allow-headers", b"Authorization, Content-Type"),
+            (b"access-control-max-age", b"600")]})
+        await send({"type": "http.response.body", "body": b""})
