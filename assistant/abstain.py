@@ -29,7 +29,9 @@ INJECTION = re.compile(
     r"\b(ignore|disregard|forget|override|bypass)\b.{0,40}\b(instructions?|prompts?|rules?|previous|above|context"
     r"|document|guidelines?|everything)\b"
     r"|\b(system|hidden|initial|developer)\s+(prompt|message|instructions?|override)\b|\byou are now\b"
-    r"|\bact as\b|\bpretend to be\b|\bjailbreak\b|\bdeveloper mode\b|\bfrom now on\b|\bverbatim\b.{0,30}\binstructions?\b",
+    r"|\bact as\b|\bpretend to be\b|\bjailbreak\b|\bdeveloper mode\b|\bfrom now on\b"
+    r"|\b(repeat|reveal|show|print|display|output|recite|dump)\b.{0,50}\b(instructions?|prompts?|rules|guidelines)\b"
+    r"|\bword for word\b.{0,40}\b(instructions?|prompts?)\b",
     re.I,
 )
 TASK = re.compile(
@@ -40,20 +42,28 @@ TASK = re.compile(
 )
 NUMERIC = re.compile(
     r"\bhow (many|much|large|big|long|old)\b|\bwhat (percentage|percent|proportion|number|amount)\b"
-    r"|\bnumber of\b|\bpercentage\b|\bmarket (cap|capitali[sz]ation|value)\b|\b(share )?price\b"
+    r"|\bnumber of\b|\bpercentage\b|\bmarket (cap|capitali[sz]ation|value)\b|\bshare price\b"
+    r"|\bwhat (is|was|are|were) (the )?(\w+ ){0,2}(price|cost)s?\b|\b(price|cost)s? of (a|an|the)\b|\bpriced at\b"
     r"|\b(revenue|profit|income|turnover|sales|valuation|headcount|earnings) (in|for|of|last|this) (\d{4}|the|last|year|quarter)"
-    r"|\bnet profit\b|\bwhat was .{0,30}\b(revenue|profit|income)\b",
+    r"|\bnet profit\b|\bwhat was .{0,30}\b(revenue|profit|income)\b"
+    r"|\bwhat (is|was|are|were) (the |its |their |xiaomi'?s )?(\w+ ){0,2}(range|capacity|weight|speed|size|valuation"
+    r"|salary|fee|rate|ratio|count|total|budget|population|figure|amount|lifespan|duration)\b",
     re.I,
 )
-DATE = re.compile(r"\bwhen\b|\bwhat year\b|\bwhich year\b|\bwhat date\b|\bsince when\b", re.I)
+COMPARISON = re.compile(r"\b(compare[sd]?|comparison|versus|vs\.?|than|relative to|against)\b", re.I)
+DATE = re.compile(
+    r"(^|\band |, )\s*when (did|was|is|were|will|does|do|has|have|had|are|can|could)\b"
+    r"|\bwhat year\b|\bwhich year\b|\bwhat date\b|\bsince when\b|\bhow long ago\b", re.I)
 PERSON = re.compile(
     r"^\s*who\b(?!.{0,40}\b(aimed|targeted|for|meant|designed)\b)|\bby whom\b|\bnames? of\b|\bwho (is|was|are|were) (the |its |xiaomi'?s )"
     r"|\b(ceo|cfo|cto|coo|chief \w+ officer|chairman|chairwoman|president)\b",
     re.I,
 )
+NOT_A_PERSON = re.compile(r"\b(aimed|targeted|meant|designed|intended|for)\b\W*$|\b(aimed|targeted) at\b", re.I)
 NAME = re.compile(
     r"\bwhich (city|country|town|company|companies|manufacturer|supplier|brand|firm|bank|partner|chip|chipmaker|model)\b"
-    r"|\bwhat (is|was) the (model )?name\b|\bcalled\b|\bheadquarter", re.I,
+    r"|\bwhich (\w+ )?(startup|maker|vendor|provider|retailer|operator|carrier|university|agency|competitor|rival)s?\b"
+    r"|\bwhat (is|was) the (model )?name\b|\bcalled\b|\bheadquarter|\bticker\b|\bstock (code|symbol)\b", re.I,
 )
 _NUMBER = re.compile(
     r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred"
@@ -107,12 +117,15 @@ class Abstainer:
             wants.append("number")
         if DATE.search(question):
             wants.append("date")
-        if PERSON.search(question):
+        if PERSON.search(question) and not NOT_A_PERSON.search(question):
             wants.append("person")
         if NAME.search(question):
             wants.append("name")
         missing = []
-        if "number" in wants and not any(m.group(0).lower() not in q_lower for m in _NUMBER.finditer(answer_text)):
+        if "number" in wants and not any(
+            m.group(0).lower() not in q_lower and not _YEAR.fullmatch(m.group(0))
+            for m in _NUMBER.finditer(_YEAR.sub(" ", answer_text))
+        ):
             missing.append("number")
         if "date" in wants and not any(m.group(0).lower() not in q_lower for m in _YEAR.finditer(answer_text)):
             missing.append("date")
@@ -150,6 +163,6 @@ class Abstainer:
             return "not_in_document"
         if ev.wants and ev.focus_coverage < self.min_focus and not follow_up:
             return "not_in_document"
-        if ev.unknown_names and ev.best < self.strong_score:
+        if ev.unknown_names and (ev.best < self.strong_score or COMPARISON.search(question)):
             return "not_in_document"
         return None

@@ -109,8 +109,9 @@ def compose(chosen: list[Candidate], result: SearchResult, catalog: Catalog, ans
     hit_score = {h.section.id: h.score for h in result.hits}
     citations: list[Citation] = []
     marker: dict[str, int] = {}
-    # Most relevant section first.
-    for sid in sorted(by_section, key=lambda s: -max(c.score for c in by_section[s])):
+    # Most relevant section first: the retrieval ranking, whose score each citation reports.
+    rank = {h.section.id: i for i, h in enumerate(result.hits)}
+    for sid in sorted(by_section, key=lambda s: (rank.get(s, len(rank)), -max(c.score for c in by_section[s]))):
         section = catalog.sections[sid]
         sents = sorted((catalog.sentences[c.index] for c in by_section[sid]), key=lambda s: s.start)
         start, end = sents[0].start, sents[-1].end

@@ -84,13 +84,19 @@ def cmd_ask(args: argparse.Namespace) -> int:
             print(json.dumps(assistant.ask(question).to_json(), ensure_ascii=False))
             return 0
         answer = None
+        streamed: list[str] = []
         for kind, value in assistant.stream(question):
             if kind == "token":
+                streamed.append(value)
                 sys.stdout.write(value)
                 sys.stdout.flush()
             elif kind == "answer":
                 answer = value
         sys.stdout.write("\n")
+        if answer and " ".join("".join(streamed).split()) != " ".join(answer.answer.split()):
+            # An LLM's raw text differs from what validation kept (unsupported sentences, renumbered
+            # markers, or an extractive fallback): show the checked answer the citations belong to.
+            print(f"\nChecked answer ({answer.answered_by}):\n{answer.answer}")
         if answer and answer.citations:
             print("\n".join(format_answer(answer).split("\n")[1:]))
         return 0
@@ -102,6 +108,8 @@ def _ask_jsonl(assistant: Any) -> int:
     from assistant.service import QuestionError
 
     status = 0
+    if hasattr(sys.stdin, "reconfigure"):  # bytes that are not UTF-8 become U+FFFD, not a traceback
+        sys.stdin.reconfigure(errors="replace")
     for line_no, line in enumerate(sys.stdin, 1):
         if not line.strip():
             continue
@@ -112,6 +120,9 @@ def _ask_jsonl(assistant: Any) -> int:
             out = assistant.ask(item.get("question"), item.get("history")).to_json()
         except (json.JSONDecodeError, QuestionError) as exc:
             out = {"error": f"line {line_no}: {exc}"}
+            status = EXIT_BAD_INPUT
+        except RecursionError:  # JSON nested thousands of levels deep
+            out = {"error": f"line {line_no}: the JSON is nested too deeply"}
             status = EXIT_BAD_INPUT
         sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
         sys.stdout.flush()
@@ -129,6 +140,13 @@ def _build(args: argparse.Namespace) -> Any:
         return assistant
     except IndexMissingError:
         _fail("no index yet: run `assistant index` (or `make run`) first.")
+        return None
+    except Exception as exc:  # a misconfigured ASSISTANT_LLM backend: its message says what to do
+        from assistant.llm import LLMConfigError
+
+        if not isinstance(exc, LLMConfigError):
+            raise
+        _fail(str(exc))
         return None
 
 

@@ -35,7 +35,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 INSTALL_LLM = "pip install -e '.[llm]'"
 TEMPLATE_OVERHEAD = 48  # tokens the chat template adds around the prompt
-STOP = ["\nQuestion:"]  # a base model may go on to invent the next question
 
 
 class LLMConfigError(RuntimeError):
@@ -87,7 +86,10 @@ def build_chat_model(settings: Settings) -> tuple[Any, str, Callable[[str], int]
             raise _missing_extra("openai", exc) from exc
         model = ChatOpenAI(base_url=settings.llm_base_url, model=settings.llm_model,
                            api_key=settings.llm_api_key or "none", timeout=settings.llm_timeout,
-                           max_tokens=settings.llm_max_tokens, temperature=0.0, max_retries=1)
+                           max_tokens=settings.llm_max_tokens, temperature=0.0, max_retries=1,
+                           # langchain-openai sends max_completion_tokens, which llama.cpp's server
+                           # and older Ollama ignore: send the classic field too.
+                           extra_body={"max_tokens": settings.llm_max_tokens})
         return model, f"openai:{settings.llm_model}", approx_tokens
     raise LLMConfigError(f"ASSISTANT_LLM={settings.llm}: expected extractive, llamacpp or openai")
 
@@ -137,7 +139,7 @@ class LLMAnswerer:
         self.count_tokens = count_tokens
         self.template = load_template("answer")
         self.chat_model = chat_model
-        self.chain = self.template | chat_model.bind(stop=STOP)
+        self.chain = self.template | chat_model
         self._lock = threading.Lock() if serialize else None  # llama.cpp contexts are not thread-safe
 
     def fit(self, question: str, hits: list[SectionHit]) -> dict[str, str] | None:

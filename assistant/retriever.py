@@ -36,12 +36,12 @@ if TYPE_CHECKING:
 class Weights:
     """Fusion weights of the normalised signals (tuned on the tuning split)."""
 
-    title: float = 0.3
+    title: float = 0.2
     window: float = 0.5
-    sentence: float = 0.3
-    bm25_sentence: float = 0.1
-    bm25_section: float = 0.5
-    centroid: float = 0.0
+    sentence: float = 0.5
+    bm25_sentence: float = 0.2
+    bm25_section: float = 0.2
+    centroid: float = 0.5
 
 
 @dataclass
@@ -60,6 +60,7 @@ class SearchResult:
     terms: list[str]
     timings: dict[str, float] = field(default_factory=dict)
     parts: list[SearchResult] = field(default_factory=list)  # one per part of a two-part question
+    scores: dict[str, float] = field(default_factory=dict)  # fused score of every candidate section
 
 
 class HybridSearch:
@@ -86,7 +87,10 @@ class HybridSearch:
                 generation = self.store.active_generation()
                 if self._catalog is None or generation != self._catalog.generation:
                     catalog = Catalog.load(self.store)
-                    _ = catalog.lexical  # build BM25 before the catalog is shared
+                    if self.settings.chroma_url:
+                        _ = catalog.lexical  # a replica rebuilds BM25 from the server's records
+                    else:
+                        catalog.attach_lexical(self.settings.data_dir / "bm25")
                     self._catalog = catalog
                 self._checked = time.monotonic()
         assert self._catalog is not None
@@ -104,12 +108,17 @@ class HybridSearch:
         parts = question_parts(query)
         if len(parts) > 1:
             result.parts = [self._search_one(p, k) for p in parts]
+            # Keep each part's best section, scored (and so ranked) on the whole question.
             have = {h.section.id for h in result.hits}
+            kept = result.hits[: max(1, k - len(parts))]
             for part in result.parts:
-                if part.hits and part.hits[0].section.id not in have:
-                    result.hits.insert(1, part.hits[0])
-                    have.add(part.hits[0].section.id)
-            result.hits = result.hits[: max(k, len(parts) + 1)]
+                if part.hits and part.hits[0].section.id not in {h.section.id for h in kept}:
+                    hit = part.hits[0]
+                    kept.append(SectionHit(hit.section, result.scores.get(hit.section.id, 0.0), hit.signals,
+                                           hit.sentence_scores))
+            kept += [h for h in result.hits if h.section.id not in {x.section.id for x in kept}]
+            del have
+            result.hits = sorted(kept[: max(k, len(parts) + 1)], key=lambda h: -h.score)
             result.timings["parts_ms"] = sum(p.timings["total_ms"] for p in result.parts)
         return result
 
@@ -122,7 +131,7 @@ class HybridSearch:
         timings["embed_ms"] = (t1 - t0) * 1000
         dense: dict[str, dict[str, float]] = {"title": {}, "window": {}, "sentence": {}}
         sentence_dense: dict[int, float] = {}
-        for kind, many in (("title", 20), ("window", 20), ("sentence", 30)):
+        for kind, many in (("title", 40), ("window", 40), ("sentence", 80)):
             for hit in self.store.query(vector, kind, min(many, max(1, catalog_size(catalog, kind)))):
                 sid = hit.metadata["section_id"]
                 if sid not in catalog.sections:
@@ -155,7 +164,7 @@ class HybridSearch:
             hits.append(SectionHit(section, score, signals, sentence_scores))
         timings["fusion_ms"] = (time.perf_counter() - t3) * 1000
         timings["total_ms"] = (time.perf_counter() - t0) * 1000
-        return SearchResult(query, hits, vector, terms, timings)
+        return SearchResult(query, hits, vector, terms, timings, scores={sid: v[0] for sid, v in scores.items()})
 
     def rescore_sentences(self, result: SearchResult, focus: str) -> None:
         """Score the retrieved sections' sentences against ``focus`` (a follow-up's own words),
@@ -186,12 +195,14 @@ class HybridSearch:
         candidates = set(lex_sent) | set(lex_sec)
         for kind in ("title", "window", "sentence"):
             candidates |= set(dense[kind])
+        # A section beyond Chroma's n nearest scores at most the n-th similarity: use that floor.
+        floor = {k: min(dense[k].values(), default=0.0) for k in ("title", "window", "sentence")}
         out = {}
         for sid in candidates:
             signals = {
-                "title": dense["title"].get(sid, 0.0),
-                "window": dense["window"].get(sid, 0.0),
-                "sentence": dense["sentence"].get(sid, 0.0),
+                "title": dense["title"].get(sid, floor["title"]),
+                "window": dense["window"].get(sid, floor["window"]),
+                "sentence": dense["sentence"].get(sid, floor["sentence"]),
                 "bm25_sentence": lex_sent.get(sid, 0.0) / max_ls,
                 "bm25_section": lex_sec.get(sid, 0.0) / max_lc,
                 "centroid": dense["centroid"].get(sid, 0.0),

@@ -30,7 +30,7 @@ _ANAPHORA = re.compile(
 
 
 _ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3, "fifth": 4, "sixth": 5, "last": -1,
-             "1st": 0, "2nd": 1, "3rd": 2, "4th": 3, "5th": 4}
+             "1st": 0, "2nd": 1, "3rd": 2, "4th": 3, "5th": 4, "final": -1}
 _ORDINAL_REF = re.compile(r"\b(" + "|".join(_ORDINALS) + r")\s+(one|item|point|risk|reason|part|thing|option|of (?:them|those|these))\b", re.I)
 
 
@@ -43,12 +43,15 @@ def _ordinal_item(question: str, answer: str) -> str | None:
     m = _ORDINAL_REF.search(question)
     if not m:
         return None
-    items = [re.sub(r"^(and|or)\s+", "", i.strip()) for i in re.split(r",|;|\n|:", answer)]
+    if ":" in answer:  # "Five pillars: a, b, c" - the list follows the colon
+        answer = answer.split(":", 1)[1]
+    separator = ";" if ";" in answer else ","
+    items = [re.sub(r"^(and|or)\s+", "", i.strip()) for i in re.split(separator + r"|\n", answer)]
     items = [i for i in items if words(i)]
     index = _ORDINALS[m.group(1).lower()]
     if not items or index >= len(items):
         return None
-    # A list usually follows a lead-in ("The document lists X, Y, Z"): skip the lead-in words.
+    # A list may follow a lead-in ("The document lists X, Y, Z"): drop the lead-in words.
     lead = re.match(r"^.*?\b(lists?|are|include[s]?|is)\b\s+", items[0])
     if lead and index == 0:
         return items[0][lead.end():]

@@ -7,8 +7,11 @@ shares a Chroma server builds the same one.
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -117,6 +120,17 @@ class Catalog:
             self._lexical = LexicalIndex(self)
         return self._lexical
 
+    def attach_lexical(self, bm25_dir: Path) -> None:
+        """Use the BM25 index persisted for this generation under ``bm25_dir`` (built if absent);
+        other generations' BM25 folders are removed."""
+        if not self.generation:
+            return
+        bm25_dir.mkdir(parents=True, exist_ok=True)
+        self._lexical = LexicalIndex(self, bm25_dir / self.generation)
+        for old in bm25_dir.iterdir():
+            if old.name != self.generation and ".tmp" not in old.name:
+                shutil.rmtree(old, ignore_errors=True)
+
     @classmethod
     def load(cls, store: ChromaStore) -> Catalog:
         records = store.records(with_embeddings=True)
@@ -126,10 +140,16 @@ class Catalog:
 class LexicalIndex:
     """BM25 (bm25s) over sentences and over whole sections (heading path + body)."""
 
-    def __init__(self, catalog: Catalog) -> None:
+    def __init__(self, catalog: Catalog, folder: Path | None = None) -> None:
+        """Build BM25 for ``catalog``; with ``folder``, load it from there if saved, else save it."""
         import bm25s
 
         self.section_ids = list(catalog.sections)
+        self.n_sentences = len(catalog.sentences)
+        if folder is not None and (folder / "sections" / "params.index.json").exists():
+            self.sentences = bm25s.BM25.load(str(folder / "sentences"), show_progress=False, verbosity=0)
+            self.sections = bm25s.BM25.load(str(folder / "sections"), show_progress=False, verbosity=0)
+            return
         sent_docs = [
             content_terms(s.text) + content_terms(" ".join(catalog.sections[s.section_id].path))
             for s in catalog.sentences
@@ -144,6 +164,15 @@ class LexicalIndex:
         if sent_docs:
             self.sentences.index([d or ["_"] for d in sent_docs], show_progress=False)
             self.sections.index([d or ["_"] for d in sec_docs], show_progress=False)
+            if folder is not None:
+                tmp = folder.with_name(f"{folder.name}.tmp{os.getpid()}")
+                shutil.rmtree(tmp, ignore_errors=True)
+                self.sentences.save(str(tmp / "sentences"), show_progress=False)
+                self.sections.save(str(tmp / "sections"), show_progress=False)
+                try:
+                    tmp.rename(folder)  # complete or absent, never half-written
+                except OSError:  # another process saved the same generation first
+                    shutil.rmtree(tmp, ignore_errors=True)
 
     def score(self, terms: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """BM25 scores of every sentence and every section (in catalog order) for ``terms``."""

@@ -80,7 +80,8 @@ def _chunk_id(kind: str, section: Section, text: str, n: int) -> str:
     return hashlib.sha1(key.encode("utf-8")).hexdigest()[:20]
 
 
-def _hard_split(doc_text: str, start: int, end: int, count: TokenCounter, budget: int) -> list[tuple[int, int]]:
+def _hard_split(doc_text: str, start: int, end: int, count: TokenCounter,
+                budget: int) -> list[tuple[int, int]]:
     """Split one over-long sentence at word boundaries into pieces within the budget."""
     pieces: list[tuple[int, int]] = []
     words: list[tuple[int, int]] = []
@@ -99,7 +100,8 @@ def _hard_split(doc_text: str, start: int, end: int, count: TokenCounter, budget
     return pieces
 
 
-def _split_word(doc_text: str, start: int, end: int, count: TokenCounter, budget: int) -> list[tuple[int, int]]:
+def _split_word(doc_text: str, start: int, end: int, count: TokenCounter,
+                budget: int) -> list[tuple[int, int]]:
     """Cut one space-free run into the longest character prefixes that fit the budget."""
     pieces: list[tuple[int, int]] = []
     while start < end:
@@ -129,7 +131,8 @@ def chunk_section(section: Section, doc_text: str, count: TokenCounter, max_toke
     budget = max(16, max_tokens - prefix)
     units: list[tuple[int, int]] = []
     for s, e in sentence_spans(section.text, section.start):
-        units.extend(_hard_split(doc_text, s, e, count, budget) if count(doc_text[s:e]) > budget else [(s, e)])
+        too_long = count(doc_text[s:e]) > budget
+        units.extend(_hard_split(doc_text, s, e, count, budget) if too_long else [(s, e)])
 
     seen: dict[str, int] = {}
     for s, e in units:

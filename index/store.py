@@ -99,7 +99,8 @@ class ChromaStore:
             got = collection.get(include=include, limit=_BATCH, offset=offset)
             embeddings = got.get("embeddings") if with_embeddings else None
             for i, rid in enumerate(got["ids"]):
-                vector = np.asarray(embeddings[i], dtype=np.float32) if embeddings is not None else np.zeros(0, np.float32)
+                vector = (np.asarray(embeddings[i], dtype=np.float32) if embeddings is not None
+                          else np.zeros(0, np.float32))
                 out.append(Record(rid, got["documents"][i], dict(got["metadatas"][i]), vector))
         return out
 

@@ -13,7 +13,7 @@ run in a threadpool; at most ``settings.max_concurrency`` at once, more get 503 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any, Literal
 
 from fastapi import APIRouter, FastAPI, Request
@@ -22,6 +22,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Receive, Scope, Send
 
 from assistant.models import Answer
 from assistant.service import Assistant, QuestionError, clean_question, parse_history
@@ -79,6 +80,20 @@ def sse(event: str, data: dict[str, Any]) -> str:
     return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
+class SlotStreamingResponse(StreamingResponse):
+    """A streaming response that frees its answer slot however it ends (done, error, disconnect)."""
+
+    def __init__(self, release: Callable[[], None], *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._release = release
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self._release()
+
+
 def build_api(settings: Settings, assistant: Assistant, feedback: Any | None = None) -> APIRouter:
     """The /api/* and /healthz routes over one Assistant (and an optional FeedbackStore)."""
     router = APIRouter()
@@ -133,14 +148,11 @@ def build_api(settings: Settings, assistant: Assistant, feedback: Any | None = N
                 yield sse("error", {"error": f"The assistant failed: {type(exc).__name__}."})
 
         async def body_iter() -> AsyncIterator[str]:
-            try:
-                async for chunk in iterate_in_threadpool(events()):
-                    yield chunk
-            finally:
-                slots.release()
+            async for chunk in iterate_in_threadpool(events()):
+                yield chunk
 
-        return StreamingResponse(body_iter(), media_type="text/event-stream",
-                                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+        return SlotStreamingResponse(slots.release, body_iter(), media_type="text/event-stream",
+                                     headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
     @router.post("/api/feedback", tags=["api"], responses=ERRORS, status_code=201,
                  summary="Record a thumbs up/down on an answer")

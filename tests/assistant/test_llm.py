@@ -146,7 +146,8 @@ def test_source_text_cannot_close_its_delimiter() -> None:
 def test_validation_overhead_is_small(real_assistant) -> None:
     decision = real_assistant.decide(FOUNDED)
     reply = ("Xiaomi was founded in 2010 by Lei Jun [1]. "
-             "It listed on the Hong Kong Stock Exchange in 2018 [2]. Redmi focuses on value centric devices [1]. It became an ecosystem company [3].")
+             "It listed on the Hong Kong Stock Exchange in 2018 [2]. "
+             "Redmi focuses on value centric devices [1]. It became an ecosystem company [3].")
     validate_answer(reply, decision.result.hits, decision.catalog, LABEL)
     t0 = time.perf_counter()
     for i in range(20):

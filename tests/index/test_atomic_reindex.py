@@ -69,7 +69,7 @@ def make_assistant(data_dir: Path, embedder):
     return Assistant(settings, HybridSearch(build_store(settings), embedder, settings, refresh_seconds=0.2))
 
 
-def large_document(path: Path, copies: int = 2) -> Path:
+def large_document(path: Path, copies: int = 1) -> Path:
     """The bundled document's sections repeated under new headings (a few seconds to embed)."""
     from index.sections import load_document, split_sections
 
@@ -131,10 +131,11 @@ def test_readers_see_the_old_or_the_new_generation_during_a_reindex(data_dir: Pa
     old = assistant.search.store.active_generation()
     changed = tmp_path / "docs" / BUNDLED_DOCUMENT.name
     changed.parent.mkdir()
-    changed.write_text(BUNDLED_DOCUMENT.read_text(encoding="utf-8").replace("founded in 2010", "founded in 2011"),
-                       encoding="utf-8")
-    writer = subprocess.Popen([str(BIN / "assistant"), "index", "--quiet", str(changed)], env=env_for(data_dir),
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    text = BUNDLED_DOCUMENT.read_text(encoding="utf-8")
+    changed.write_text(text.replace("founded in 2010", "founded in 2011"), encoding="utf-8")
+    writer = subprocess.Popen([str(BIN / "assistant"), "index", "--quiet", str(changed)],
+                              env=env_for(data_dir), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                              text=True)
     seen: dict[str, set[str]] = {}
     stop_at = None
     deadline = time.monotonic() + 120

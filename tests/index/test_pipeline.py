@@ -54,7 +54,8 @@ def snapshot(store) -> tuple[str | None, set[str]]:
 def edit_section(path: Path, title: str, new_body: str) -> None:
     document = load_document(path)
     section = next(s for s in split_sections(document) if s.title == title)
-    path.write_text(document.text[: section.start] + new_body + document.text[section.end :], encoding="utf-8")
+    text = document.text[: section.start] + new_body + document.text[section.end :]
+    path.write_text(text, encoding="utf-8")
 
 
 def test_first_index_embeds_every_chunk(doc, store):
@@ -63,7 +64,8 @@ def test_first_index_embeds_every_chunk(doc, store):
     assert report.sections == 85 and report.chunks == store.count() > 85
     assert report.embedded == report.chunks == len(embedder.texts)
     assert not report.unchanged and report.generation == store.active_generation()
-    titles = {r.metadata["title"] for r in store.records(with_embeddings=False) if r.metadata["kind"] == "title"}
+    stored = store.records(with_embeddings=False)
+    titles = {r.metadata["title"] for r in stored if r.metadata["kind"] == "title"}
     assert "Company Background" in titles and len(titles) == 85
 
 
@@ -123,7 +125,8 @@ def test_removing_a_section_deletes_its_records(doc, store):
     document = load_document(doc)
     section = next(s for s in split_sections(document) if s.title == "Premium Users and Creators")
     heading_start = document.text.rindex("Premium Users and Creators", 0, section.start)
-    doc.write_text(document.text[:heading_start] + document.text[section.end :].lstrip("\n"), encoding="utf-8")
+    text = document.text[:heading_start] + document.text[section.end :].lstrip("\n")
+    doc.write_text(text, encoding="utf-8")
     report = index_documents([doc], store, CountingEmbedder())
     records = store.records(with_embeddings=False)
     assert report.sections == 84 and report.removed > 0

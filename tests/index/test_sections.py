@@ -116,7 +116,8 @@ def test_markdown_setext_headings(tmp_path):
 
 
 def test_markdown_headings_inside_code_fences_are_ignored(tmp_path):
-    sections = md(tmp_path, "# Real\nSee:\n```bash\n# not a heading\nls\n```\n~~~\n## nor this\n~~~\n## Next\nx\n")
+    text = "# Real\nSee:\n```bash\n# not a heading\nls\n```\n~~~\n## nor this\n~~~\n## Next\nx\n"
+    sections = md(tmp_path, text)
     assert [s.title for s in sections] == ["Real", "Next"]
     assert "# not a heading" in sections[0].text and "## nor this" in sections[0].text
 

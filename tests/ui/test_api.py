@@ -89,7 +89,8 @@ def test_stream_sends_tokens_then_one_answer_with_citations(client) -> None:
     (b'{"question": "When?", "history": [{"role": "user", "content": 5}]}', 422, "content"),
 ])
 @pytest.mark.parametrize("path", ["/api/ask", "/api/ask/stream"])
-def test_bad_input_is_a_json_4xx_error_never_500(client, path: str, body: bytes, status: int, says: str) -> None:
+def test_bad_input_is_a_json_4xx_error_never_500(client, path: str, body: bytes, status: int,
+                                                 says: str) -> None:
     r = client.post(path, content=body, headers={"Content-Type": "application/json"})
     assert r.status_code == status
     assert r.headers["content-type"].startswith("application/json")

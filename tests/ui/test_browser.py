@@ -197,8 +197,9 @@ def test_widget_is_full_width_on_a_375px_phone(browser, site, artifacts_dir) -> 
     box = page.get_by_test_id("assistant-panel").bounding_box()
     assert box is not None and box["x"] == 0 and box["width"] == 375
     assert page.evaluate("document.documentElement.scrollWidth") <= 375  # no sideways scrolling
-    frame.get_by_test_id("assistant-sources").locator("summary").click()
-    expect(frame.get_by_test_id("assistant-sources").locator("li").first).to_contain_text("Company Background")
+    sources = frame.get_by_test_id("assistant-sources")
+    sources.locator("summary").click()
+    expect(sources.locator("li").first).to_contain_text("Company Background")
     page.screenshot(path=str(artifacts_dir / "widget-mobile.png"))
     page.get_by_test_id("assistant-close").click()
     expect(page.get_by_test_id("assistant-launcher")).to_be_visible()
@@ -206,7 +207,8 @@ def test_widget_is_full_width_on_a_375px_phone(browser, site, artifacts_dir) -> 
     page.context.close()
 
 
-def test_markup_in_a_document_section_shows_as_text_and_never_runs(browser, hostile_site, artifacts_dir) -> None:
+def test_markup_in_a_document_section_shows_as_text_and_never_runs(browser, hostile_site,
+                                                                   artifacts_dir) -> None:
     from playwright.sync_api import expect
 
     _, host_url = hostile_site
@@ -214,9 +216,10 @@ def test_markup_in_a_document_section_shows_as_text_and_never_runs(browser, host
     frame = ask_in_widget(page, "What is the badge printer label template?")  # also proves the key is sent
     answer = frame.get_by_test_id("assistant-answer")
     expect(answer).to_contain_text("<script>alert('xss-script')</script>")
-    answer.get_by_test_id("assistant-sources").locator("summary").click()
-    expect(answer.get_by_test_id("assistant-sources")).to_contain_text('<img src=x onerror="alert(\'xss-img\')">')
-    expect(answer.get_by_test_id("assistant-sources")).to_contain_text("Staff Handbook › Badge Printer")
+    sources = answer.get_by_test_id("assistant-sources")
+    sources.locator("summary").click()
+    expect(sources).to_contain_text('<img src=x onerror="alert(\'xss-img\')">')
+    expect(sources).to_contain_text("Staff Handbook › Badge Printer")
     assert frame.locator("#log script, #log img").count() == 0
     page.wait_for_timeout(300)  # give a stray onerror handler time to fire
     page.screenshot(path=str(artifacts_dir / "widget-escaping.png"))

@@ -144,3 +144,10 @@ def test_widget_script_inserts_text_only_with_text_content() -> None:
         source = (STATIC_DIR / name).read_text()
         assert "innerHTML" not in source and "insertAdjacentHTML" not in source
         assert "document.write" not in source and "eval(" not in source
+
+
+def test_finished_streams_free_their_answer_slot(settings, tmp_path) -> None:
+    c = make_client(settings, tmp_path, max_concurrency=1)
+    for _ in range(3):  # one slot: each stream must give it back when done
+        r = c.post("/api/ask/stream", json=ASK)
+        assert r.status_code == 200 and r.text.rstrip().split("\n\n")[-1].startswith("event: answer")

@@ -76,14 +76,28 @@
     return details;
   }
 
+  // A thumbs-up icon as inline SVG (emoji fonts are missing on many intranet desktops).
+  var SVG = "http://www.w3.org/2000/svg";
+  function thumb() {
+    var svg = document.createElementNS(SVG, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("aria-hidden", "true");
+    var path = document.createElementNS(SVG, "path");
+    path.setAttribute("d", "M2 21h4V9H2v12zm20-11a2 2 0 0 0-2-2h-6.3l1-4.6v-.3c0-.4-.2-.8-.4-1.1L13.2 1 " +
+      "6.6 7.6C6.2 7.9 6 8.4 6 9v10a2 2 0 0 0 2 2h9c.8 0 1.5-.5 1.8-1.2l3-7.1c.1-.2.2-.5.2-.7v-2z");
+    svg.appendChild(path);
+    return svg;
+  }
+
   function renderRating(question, answer) {
     var row = el("div", "rate");
     row.appendChild(el("span", "", "Helpful?"));
     var status = el("span", "");
-    [["up", "\uD83D\uDC4D", "Helpful"], ["down", "\uD83D\uDC4E", "Not helpful"]].forEach(function (r) {
-      var b = el("button", "", r[1]);
+    [["up", "Helpful"], ["down", "Not helpful"]].forEach(function (r) {
+      var b = el("button", r[0]);
+      b.appendChild(thumb());
       b.type = "button";
-      b.setAttribute("aria-label", r[2]);
+      b.setAttribute("aria-label", r[1]);
       b.setAttribute("aria-pressed", "false");
       b.setAttribute("data-testid", "feedback-" + r[0]);
       b.addEventListener("click", function () {

@@ -1,0 +1,201 @@
+"""The CLI contract (`assistant index`, `assistant ask`, `--json`, `--jsonl`), run in-process on a
+real index (real MiniLM, real Chroma in a tmp dir), plus one real subprocess for flushing."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from assistant.cli import main
+from assistant.settings import BUNDLED_DOCUMENT, PROJECT_DIR, Settings
+from index.store import build_store
+
+pytestmark = pytest.mark.integration
+
+FOUNDED = "In what year was Xiaomi founded, and by whom?"
+UNANSWERABLE = "What was Xiaomi's revenue in 2023?"
+DOC_TEXT = BUNDLED_DOCUMENT.read_text(encoding="utf-8")
+HEADINGS = {line.strip() for line in DOC_TEXT.splitlines() if line.strip() and line.strip()[-1] not in ".!?"}
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory, real_embedder) -> str:
+    """A data dir holding the bundled document, indexed once with `assistant index --quiet`."""
+    d = str(tmp_path_factory.mktemp("cli-data"))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr("index.embeddings.build_embedder", lambda settings: real_embedder)
+        assert main(["--data-dir", d, "index", "--quiet"]) == 0
+    return d
+
+
+@pytest.fixture
+def cli(data_dir, real_embedder, monkeypatch, capsys):
+    """Run `assistant ...` in-process; the already loaded MiniLM is reused instead of reloaded."""
+    monkeypatch.setattr("index.embeddings.build_embedder", lambda settings: real_embedder)
+
+    def run(*argv: str, stdin: str | None = None) -> tuple[int, str, str]:
+        if stdin is not None:
+            monkeypatch.setattr(sys, "stdin", __import__("io").StringIO(stdin))
+        code = main(["--data-dir", data_dir, *argv])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+def section_text(title: str) -> str:
+    """The body of the section headed ``title`` (or the opening text for "Introduction")."""
+    from index.sections import load_document, split_sections
+
+    sections = split_sections(load_document(BUNDLED_DOCUMENT))
+    return next(s.text for s in sections if s.title == title)
+
+
+def check_contract(obj: dict) -> None:
+    assert {"answer", "abstained", "answered_by", "citations"} <= set(obj)
+    assert isinstance(obj["answer"], str) and obj["answer"].strip()
+    assert isinstance(obj["abstained"], bool)
+    assert isinstance(obj["answered_by"], str) and obj["answered_by"]
+    assert isinstance(obj["citations"], list)
+    for c in obj["citations"]:
+        assert {"document", "section", "path", "quote", "score"} <= set(c)
+        assert isinstance(c["document"], str) and c["document"] == BUNDLED_DOCUMENT.name
+        assert isinstance(c["section"], str) and (c["section"] in HEADINGS or c["section"] == "Introduction")
+        assert isinstance(c["path"], list) and all(isinstance(p, str) for p in c["path"])
+        assert c["path"][-1] == c["section"]
+        assert isinstance(c["quote"], str) and c["quote"]
+        assert c["quote"] in section_text(c["section"]), "quote must be verbatim text of its section"
+        assert isinstance(c["score"], float)
+    if obj["abstained"]:
+        assert obj["citations"] == []
+
+
+def test_ask_prints_the_answer_then_numbered_sources(cli):
+    code, out, err = cli("ask", FOUNDED)
+    assert code == 0
+    answer, _, sources = out.partition("Sources:")
+    assert "2010" in answer and "Lei Jun" in answer
+    lines = [line for line in sources.splitlines() if line.strip()]
+    assert lines[0].startswith("[1] ") and "Company Background" in lines[0]
+    assert lines[1].strip().startswith('"') and "founded in 2010" in lines[1]
+
+
+def test_ask_json_prints_one_contract_object(cli):
+    code, out, _ = cli("ask", "--json", FOUNDED)
+    assert code == 0
+    assert len(out.strip().splitlines()) == 1
+    obj = json.loads(out)
+    check_contract(obj)
+    assert obj["abstained"] is False
+    assert "2010" in obj["answer"] and "Lei Jun" in obj["answer"]
+    assert obj["citations"][0]["section"] == "Company Background"
+    assert obj["citations"][0]["path"] == ["Company Background"]
+
+
+def test_citations_come_most_relevant_first_by_their_score(cli):
+    """Citations are ordered by the relevance score they report."""
+    lines = [{"question": q} for q in ("What is HyperOS?", "How does Xiaomi make money?",
+                                       "Who are Xiaomi's partners?")]
+    code, out, _ = cli("ask", "--jsonl", stdin="".join(json.dumps(x) + "\n" for x in lines))
+    for line in out.splitlines():
+        scores = [c["score"] for c in json.loads(line)["citations"]]
+        assert scores == sorted(scores, reverse=True), line
+
+
+def test_unanswerable_question_abstains_without_citations(cli):
+    code, out, _ = cli("ask", "--json", UNANSWERABLE)
+    assert code == 0
+    obj = json.loads(out)
+    check_contract(obj)
+    assert obj["abstained"] is True and obj["citations"] == []
+
+
+def test_jsonl_answers_every_line_in_order(cli):
+    lines = [
+        {"question": "Who founded Xiaomi?"},
+        {"question": "What does Xiaomi sell in Mi Home stores?"},
+        {"question": "And when was that?", "history": [
+            {"role": "user", "content": "Who founded Xiaomi?"},
+            {"role": "assistant", "content": "Lei Jun founded Xiaomi."}]},
+    ]
+    code, out, _ = cli("ask", "--jsonl", stdin="".join(json.dumps(x) + "\n" for x in lines))
+    assert code == 0
+    got = [json.loads(line) for line in out.splitlines()]
+    assert len(got) == 3
+    for obj in got:
+        check_contract(obj)
+    assert "Lei Jun" in got[0]["answer"]
+    assert any(c["section"] == "Mi Home and Authorized Retail" for c in got[1]["citations"])
+    assert "2010" in got[2]["answer"]  # the follow-up was resolved with its history
+
+
+def test_jsonl_bad_line_gives_an_error_line_and_exit_2_while_others_are_answered(cli):
+    ok = '{"question": "Who founded Xiaomi?"}\n'
+    stdin = ok + '{not json\n{"question": "   "}\n' + ok
+    code, out, _ = cli("ask", "--jsonl", stdin=stdin)
+    assert code == 2
+    got = [json.loads(line) for line in out.splitlines()]
+    assert len(got) == 4
+    assert "Lei Jun" in got[0]["answer"] and "Lei Jun" in got[3]["answer"]
+    assert set(got[1]) == {"error"} and "line 2" in got[1]["error"]
+    assert set(got[2]) == {"error"} and "empty" in got[2]["error"]
+
+
+@pytest.mark.parametrize("question", ["", "   \t "])
+def test_empty_question_exits_2_with_a_clear_message(cli, question):
+    code, out, err = cli("ask", question)
+    assert code == 2 and out == ""
+    assert "question is empty" in err
+
+
+def test_index_of_a_missing_file_exits_2_and_leaves_the_index_unchanged(cli, data_dir, tmp_path):
+    store = build_store(Settings(data_dir=Path(data_dir)))
+    before = (store.active_generation(), {r.id for r in store.records(with_embeddings=False)})
+    code, out, err = cli("index", "--quiet", str(BUNDLED_DOCUMENT), str(tmp_path / "missing.txt"))
+    assert code == 2
+    assert "missing.txt" in err and "unchanged" in err
+    after_store = build_store(Settings(data_dir=Path(data_dir)))
+    after = (after_store.active_generation(), {r.id for r in after_store.records(with_embeddings=False)})
+    assert after == before
+
+
+def test_reindexing_the_bundled_document_reports_nothing_embedded(cli):
+    code, out, _ = cli("index", "--quiet")
+    assert code == 0 and "up to date" in out and "nothing embedded" in out
+
+
+def test_jsonl_subprocess_flushes_each_line_and_loads_the_model_once(data_dir):
+    """A real `assistant ask --jsonl` process: each answer arrives before the next question is sent."""
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "ASSISTANT_DATA_DIR": data_dir}
+    proc = subprocess.Popen(
+        [str(PROJECT_DIR / ".venv" / "bin" / "assistant"), "ask", "--jsonl"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )
+    try:
+        answers, waits = [], []
+        for question in ["Who founded Xiaomi?", "What is HyperOS?", "Who founded Xiaomi?"]:
+            assert proc.stdin and proc.stdout
+            proc.stdin.write(json.dumps({"question": question}) + "\n")
+            proc.stdin.flush()
+            t0 = time.monotonic()
+            line = proc.stdout.readline()  # blocks until this answer is flushed (stdin still open)
+            waits.append(time.monotonic() - t0)
+            assert line, "no answer line before the next question"
+            answers.append(json.loads(line))
+        proc.stdin.close()
+        assert proc.wait(timeout=60) == 0
+        err = proc.stderr.read() if proc.stderr else ""
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    for obj in answers:
+        check_contract(obj)
+    assert "Lei Jun" in answers[0]["answer"] and answers[2]["answer"] == answers[0]["answer"]
+    assert err.count("Loading weights: 100%") <= 1, "the model must load once per process"
+    assert max(waits[1:]) < waits[0] + 5, f"later answers must not reload the model: {waits}"
