@@ -60,7 +60,7 @@ class SearchResult:
     terms: list[str]
     timings: dict[str, float] = field(default_factory=dict)
     parts: list[SearchResult] = field(default_factory=list)  # one per part of a two-part question
-    scores: dict[str, float] = field(default_factory=dict)  # fused score of every candidate section
+    fused: np.ndarray | None = field(default=None, repr=False)  # fused score of every section (catalog order)
 
 
 class HybridSearch:
@@ -73,6 +73,7 @@ class HybridSearch:
         self.settings = settings
         self.weights = weights or Weights()
         self.refresh_seconds = refresh_seconds
+        self.nearest_k = 400  # Chroma neighbours per query, all kinds together
         self._catalog: Catalog | None = None
         self._checked = 0.0
         self._lock = threading.Lock()
@@ -114,8 +115,9 @@ class HybridSearch:
             for part in result.parts:
                 if part.hits and part.hits[0].section.id not in {h.section.id for h in kept}:
                     hit = part.hits[0]
-                    kept.append(SectionHit(hit.section, result.scores.get(hit.section.id, 0.0), hit.signals,
-                                           hit.sentence_scores))
+                    whole = self.catalog().section_pos[hit.section.id]
+                    score = float(result.fused[whole]) if result.fused is not None else hit.score
+                    kept.append(SectionHit(hit.section, score, hit.signals, hit.sentence_scores))
             kept += [h for h in result.hits if h.section.id not in {x.section.id for x in kept}]
             del have
             result.hits = sorted(kept[: max(k, len(parts) + 1)], key=lambda h: -h.score)
@@ -129,17 +131,19 @@ class HybridSearch:
         vector = self.embedder.embed([query])[0]
         t1 = time.perf_counter()
         timings["embed_ms"] = (t1 - t0) * 1000
-        dense: dict[str, dict[str, float]] = {"title": {}, "window": {}, "sentence": {}}
-        sentence_dense: dict[int, float] = {}
-        for kind, many in (("title", 40), ("window", 40), ("sentence", 80)):
-            for hit in self.store.query(vector, kind, min(many, max(1, catalog_size(catalog, kind)))):
-                sid = hit.metadata["section_id"]
-                if sid not in catalog.sections:
-                    continue
-                best = dense[kind].get(sid, -1.0)
-                dense[kind][sid] = max(best, hit.similarity)
-                if kind == "sentence" and hit.id in catalog.sentence_index:
-                    sentence_dense[catalog.sentence_index[hit.id]] = hit.similarity
+        n = len(catalog)
+        pos = catalog.section_pos
+        # A section beyond Chroma's n nearest scores at most the n-th similarity: that is its floor.
+        dense: dict[str, np.ndarray] = {}
+        nearest = self.store.nearest(vector, min(self.nearest_k, max(1, catalog.records)))
+        for kind in ("title", "window", "sentence"):
+            hits = [h for h in nearest if h.metadata.get("kind") == kind and h.metadata["section_id"] in pos]
+            values = np.full(n, min((h.similarity for h in hits), default=0.0), dtype=np.float32)
+            for h in hits:
+                i = pos[h.metadata["section_id"]]
+                if h.similarity > values[i]:
+                    values[i] = h.similarity
+            dense[kind] = values
         t2 = time.perf_counter()
         timings["vector_ms"] = (t2 - t1) * 1000
 
@@ -148,23 +152,32 @@ class HybridSearch:
         t3 = time.perf_counter()
         timings["bm25_ms"] = (t3 - t2) * 1000
 
-        centroid = catalog.section_centroids @ vector if len(catalog) else np.zeros(0)
-        dense["centroid"] = {sid: float(v) for sid, v in zip(catalog.centroid_ids, centroid, strict=True)}
-        scores = self._fuse(catalog, dense, bm25_sent, bm25_sec)
-        ranked = sorted(scores.items(), key=lambda kv: (-kv[1][0], catalog.order[kv[0]]))[: max(k, 1)]
-        hits = []
+        lex_sent = np.zeros(n, dtype=np.float32)
+        if bm25_sent.size:
+            np.maximum.at(lex_sent, catalog.sentence_section, bm25_sent)
+        signals = {
+            **dense,
+            "bm25_sentence": lex_sent / (lex_sent.max() or 1.0),
+            "bm25_section": bm25_sec / (bm25_sec.max() or 1.0) if bm25_sec.size else np.zeros(n, np.float32),
+            "centroid": catalog.section_centroids @ vector if n else np.zeros(0, np.float32),
+        }
+        w = self.weights
+        fused = sum(getattr(w, name) * values for name, values in signals.items())
+        top = np.lexsort((catalog.order_array, -fused))[: max(k, 1)] if n else []
+        hits_out = []
         sent_max = float(bm25_sent.max()) if bm25_sent.size and bm25_sent.max() > 0 else 1.0
-        for sid, (score, signals) in ranked:
-            section = catalog.sections[sid]
+        for i in top:
+            section = catalog.sections[catalog.section_ids[i]]
             idx = section.sentences
             sims = catalog.sentence_vectors[idx] @ vector if idx else np.zeros(0)
             sentence_scores = {
-                i: float(0.75 * sim + 0.25 * bm25_sent[i] / sent_max) for i, sim in zip(idx, sims, strict=True)
+                j: float(0.75 * sim + 0.25 * bm25_sent[j] / sent_max) for j, sim in zip(idx, sims, strict=True)
             }
-            hits.append(SectionHit(section, score, signals, sentence_scores))
+            hits_out.append(SectionHit(section, float(fused[i]), {k2: float(v[i]) for k2, v in signals.items()},
+                                       sentence_scores))
         timings["fusion_ms"] = (time.perf_counter() - t3) * 1000
         timings["total_ms"] = (time.perf_counter() - t0) * 1000
-        return SearchResult(query, hits, vector, terms, timings, scores={sid: v[0] for sid, v in scores.items()})
+        return SearchResult(query, hits_out, vector, terms, timings, fused=fused)
 
     def rescore_sentences(self, result: SearchResult, focus: str) -> None:
         """Score the retrieved sections' sentences against ``focus`` (a follow-up's own words),
@@ -180,38 +193,6 @@ class HybridSearch:
             hit.sentence_scores = {
                 i: float(0.75 * sim + 0.25 * bm25_sent[i] / top) for i, sim in zip(idx, sims, strict=True)
             }
-
-    def _fuse(self, catalog: Catalog, dense: dict[str, dict[str, float]],
-              bm25_sent: np.ndarray, bm25_sec: np.ndarray) -> dict[str, tuple[float, dict[str, float]]]:
-        w = self.weights
-        lex_sent: dict[str, float] = {}
-        for i, value in enumerate(bm25_sent):
-            if value > 0:
-                sid = catalog.sentences[i].section_id
-                lex_sent[sid] = max(lex_sent.get(sid, 0.0), float(value))
-        lex_sec = {sid: float(v) for sid, v in zip(catalog.lexical.section_ids, bm25_sec, strict=True) if v > 0}
-        max_ls = max(lex_sent.values(), default=0.0) or 1.0
-        max_lc = max(lex_sec.values(), default=0.0) or 1.0
-        candidates = set(lex_sent) | set(lex_sec)
-        for kind in ("title", "window", "sentence"):
-            candidates |= set(dense[kind])
-        # A section beyond Chroma's n nearest scores at most the n-th similarity: use that floor.
-        floor = {k: min(dense[k].values(), default=0.0) for k in ("title", "window", "sentence")}
-        out = {}
-        for sid in candidates:
-            signals = {
-                "title": dense["title"].get(sid, floor["title"]),
-                "window": dense["window"].get(sid, floor["window"]),
-                "sentence": dense["sentence"].get(sid, floor["sentence"]),
-                "bm25_sentence": lex_sent.get(sid, 0.0) / max_ls,
-                "bm25_section": lex_sec.get(sid, 0.0) / max_lc,
-                "centroid": dense["centroid"].get(sid, 0.0),
-            }
-            score = (w.title * signals["title"] + w.window * signals["window"] + w.sentence * signals["sentence"]
-                     + w.bm25_sentence * signals["bm25_sentence"] + w.bm25_section * signals["bm25_section"]
-                     + w.centroid * signals["centroid"])
-            out[sid] = (score, signals)
-        return out
 
 
 _PART_SPLIT = re.compile(
@@ -230,12 +211,6 @@ def question_parts(question: str) -> list[str]:
         return [question]
     parts = [p.strip(" ,?") for p in _PART_SPLIT.split(question) if p and len(content_terms(p)) >= 1]
     return parts if len(parts) > 1 else [question]
-
-
-def catalog_size(catalog: Catalog, kind: str) -> int:
-    if kind == "sentence":
-        return len(catalog.sentences)
-    return len(catalog.sections)
 
 
 class SectionRetriever(BaseRetriever):

@@ -12,7 +12,7 @@ repeat. A question that stands on its own is searched as it is.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from assistant.models import Turn
 from index.catalog import STOPWORDS, words
@@ -99,3 +99,25 @@ class QueryRewriter:
         if not borrowed:
             return question
         return f"{question} ({' '.join(borrowed)})"
+
+
+class LLMQueryRewriter:
+    """Condense a follow-up with the configured LLM (prompts/condense.txt); the rule-based
+    rewrite stands in when the model fails or returns something unrelated to the conversation."""
+
+    def __init__(self, condense: Callable[[str, list[Turn]], str], fallback: QueryRewriter | None = None) -> None:
+        self.condense = condense
+        self.fallback = fallback or QueryRewriter()
+
+    def rewrite(self, question: str, history: Sequence[Turn]) -> str:
+        question = question.strip()
+        if not history or not is_follow_up(question):
+            return question
+        try:
+            condensed = self.condense(question, list(history)).strip()
+        except Exception:  # noqa: BLE001 - a model or server error must not fail the question
+            condensed = ""
+        context = set(words(question + " " + " ".join(t.content for t in history))) - STOPWORDS
+        if condensed and set(words(condensed)) & context and len(condensed) <= 500:
+            return condensed
+        return self.fallback.rewrite(question, history)

@@ -29,7 +29,7 @@ from assistant.answer import Candidate, ExtractiveAnswerer
 from assistant.models import Answer, Turn
 from assistant.prompts import load_text
 from assistant.retriever import HybridSearch, SearchResult, SectionRetriever
-from assistant.rewrite import QueryRewriter
+from assistant.rewrite import LLMQueryRewriter, QueryRewriter
 from assistant.settings import Settings
 from index.catalog import Catalog
 
@@ -106,7 +106,7 @@ class Assistant:
     """Answers questions about the indexed documents, with cited sections."""
 
     def __init__(self, settings: Settings, search: HybridSearch, answerer: Answerer | None = None,
-                 rewriter: QueryRewriter | None = None, abstainer: Abstainer | None = None) -> None:
+                 rewriter: QueryRewriter | LLMQueryRewriter | None = None, abstainer: Abstainer | None = None) -> None:
         self.settings = settings
         self.search = search
         self.extractive = ExtractiveAnswerer(settings)
@@ -230,4 +230,10 @@ def build_assistant(settings: Settings) -> Assistant:
     store = build_store(settings)
     embedder = build_embedder(settings)
     search = HybridSearch(store, embedder, settings)
-    return Assistant(settings, search, build_answerer(settings))
+    answerer = build_answerer(settings)
+    rewriter = None
+    if answerer is not None and settings.llm_condense and hasattr(answerer, "condense"):
+        from assistant.rewrite import LLMQueryRewriter
+
+        rewriter = LLMQueryRewriter(answerer.condense)
+    return Assistant(settings, search, answerer, rewriter=rewriter)

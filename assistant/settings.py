@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     llm_max_tokens: int = Field(256, ge=16, description="Most tokens an LLM answer may have.")
     llm_context: int = Field(2048, ge=512, description="Context window (tokens) of the LLM.")
     llm_timeout: float = Field(60.0, gt=0, description="Seconds to wait for an LLM server.")
+    llm_condense: bool = Field(
+        True, description="With an LLM backend, condense follow-ups with prompts/condense.txt."
+    )
 
     # --- serving ---------------------------------------------------------------
     host: str = Field("127.0.0.1", description="Address `assistant serve` binds to.")

@@ -71,6 +71,7 @@ class Catalog:
 
     def __init__(self, records: list[Record], generation: str | None) -> None:
         self.generation = generation
+        self.records = len(records)
         self.sections: dict[str, SectionView] = {}
         self.sentences: list[SentenceView] = []
         vectors: list[np.ndarray] = []
@@ -109,7 +110,13 @@ class Catalog:
         self.order = {sid: i for i, sid in enumerate(
             sorted(self.sections, key=lambda k: (self.sections[k].document, self.sections[k].start))
         )}
+        # Array views for vectorised fusion, all in the order of ``section_ids``.
+        self.section_ids = list(self.sections)
+        self.section_pos = {sid: i for i, sid in enumerate(self.section_ids)}
+        self.sentence_section = np.array([self.section_pos[s.section_id] for s in self.sentences], dtype=np.int64)
+        self.order_array = np.array([self.order[sid] for sid in self.section_ids], dtype=np.int64)
         self._lexical: LexicalIndex | None = None
+        self._stems: set[str] | None = None
 
     def __len__(self) -> int:
         return len(self.sections)
@@ -119,6 +126,15 @@ class Catalog:
         if self._lexical is None:
             self._lexical = LexicalIndex(self)
         return self._lexical
+
+    @property
+    def stems(self) -> set[str]:
+        """Stemmed content words of every section (heading path and body)."""
+        if self._stems is None:
+            self._stems = set()
+            for sec in self.sections.values():
+                self._stems.update(content_terms(" ".join(sec.path) + " " + sec.text))
+        return self._stems
 
     def attach_lexical(self, bm25_dir: Path) -> None:
         """Use the BM25 index persisted for this generation under ``bm25_dir`` (built if absent);

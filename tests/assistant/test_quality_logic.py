@@ -107,3 +107,19 @@ def test_a_person_question_needs_a_name_the_question_does_not_give() -> None:
     assert abstainer.decide("Who founded Acme?", result, chosen, catalog) is None
     question = "What are the names of the people who founded Acme with Jane Doe?"
     assert abstainer.decide(question, result, chosen, catalog) == "not_in_document"
+
+
+def test_llm_condensed_follow_up_is_used_and_falls_back_on_failure() -> None:
+    from assistant.rewrite import LLMQueryRewriter
+
+    history = [Turn("user", "What does the Redmi brand focus on?"), Turn("assistant", "Value devices.")]
+    good = LLMQueryRewriter(lambda q, h: "How is the Redmi brand priced?")
+    assert good.rewrite("And what about its pricing?", history) == "How is the Redmi brand priced?"
+
+    def broken(q: str, h: list[Turn]) -> str:
+        raise TimeoutError("server down")
+
+    fallback = LLMQueryRewriter(broken).rewrite("And what about its pricing?", history)
+    assert "redmi" in fallback.lower()
+    unrelated = LLMQueryRewriter(lambda q, h: "zzz qqq").rewrite("And what about its pricing?", history)
+    assert "redmi" in unrelated.lower()

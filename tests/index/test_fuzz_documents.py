@@ -103,6 +103,7 @@ def test_a_ten_megabyte_document_splits_in_bounded_time(tmp_path: Path) -> None:
     assert len(sections) > 10_000 and sections[0].title == "Heading number 0"
 
 
+@pytest.mark.integration  # a real (embedded) Chroma
 def test_a_bad_document_among_good_ones_leaves_the_index_unchanged(tmp_path: Path, settings,
                                                                    hash_embedder) -> None:
     from index.pipeline import index_documents
