@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from index.catalog import Catalog, content_terms, stem, words
+from index.catalog import STOPWORDS, Catalog, content_terms, stem, words
 
 if TYPE_CHECKING:
     from assistant.answer import Candidate
@@ -44,9 +44,10 @@ NUMERIC = re.compile(
     r"\bhow (many|much|large|big|long|old)\b|\bwhat (percentage|percent|proportion|number|amount)\b"
     r"|\bnumber of\b|\bpercentage\b|\bmarket (cap|capitali[sz]ation|value)\b|\bshare price\b"
     r"|\bwhat (is|was|are|were) (the )?(\w+ ){0,2}(price|cost)s?\b|\b(price|cost)s? of (a|an|the)\b|\bpriced at\b"
-    r"|\b(revenue|profit|income|turnover|sales|valuation|headcount|earnings) (in|for|of|last|this) (\d{4}|the|last|year|quarter)"
+    r"|\b(revenue|profit|income|turnover|sales|valuation|headcount|earnings) (in|for|of|last|this)"
+    r" (\d{4}|the|last|year|quarter)"
     r"|\bnet profit\b|\bwhat was .{0,30}\b(revenue|profit|income)\b"
-    r"|\bwhat (is|was|are|were) (the |its |their |xiaomi'?s )?(\w+ ){0,2}(range|capacity|weight|speed|size|valuation"
+    r"|\bwhat (is|was|are|were) (the |its |their |\w+['’]s )?(\w+ ){0,2}(range|capacity|weight|speed|size|valuation"
     r"|salary|fee|rate|ratio|count|total|budget|population|figure|amount|lifespan|duration)\b",
     re.I,
 )
@@ -55,13 +56,15 @@ DATE = re.compile(
     r"(^|\band |, )\s*when (did|was|is|were|will|does|do|has|have|had|are|can|could)\b"
     r"|\bwhat year\b|\bwhich year\b|\bwhat date\b|\bsince when\b|\bhow long ago\b", re.I)
 PERSON = re.compile(
-    r"^\s*who\b(?!.{0,40}\b(aimed|targeted|for|meant|designed)\b)|\bby whom\b|\bnames? of\b|\bwho (is|was|are|were) (the |its |xiaomi'?s )"
+    r"^\s*who\b(?!.{0,40}\b(aimed|targeted|for|meant|designed)\b)|\bby whom\b|\bnames? of\b"
+    r"|\bwho (is|was|are|were) (the |its |\w+['’]s )"
     r"|\b(ceo|cfo|cto|coo|chief \w+ officer|chairman|chairwoman|president)\b",
     re.I,
 )
 NOT_A_PERSON = re.compile(r"\b(aimed|targeted|meant|designed|intended|for)\b\W*$|\b(aimed|targeted) at\b", re.I)
 NAME = re.compile(
-    r"\bwhich (city|country|town|company|companies|manufacturer|supplier|brand|firm|bank|partner|chip|chipmaker|model)\b"
+    r"\bwhich (city|country|town|company|companies|manufacturer|supplier|brand|firm|bank|partner|chip"
+    r"|chipmaker|model)\b"
     r"|\bwhich (\w+ )?(startup|maker|vendor|provider|retailer|operator|carrier|university|agency|competitor|rival)s?\b"
     r"|\bwhat (is|was) the (model )?name\b|\bcalled\b|\bheadquarter|\bticker\b|\bstock (code|symbol)\b", re.I,
 )
@@ -70,11 +73,12 @@ _NUMBER = re.compile(
     r"|thousand|million|billion|trillion|percent|dozen)\b", re.I)
 _YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b|\b(january|february|march|april|may|june|july|august|september"
                    r"|october|november|december)\b", re.I)
+_NAME_WORD = re.compile(r"\b[A-Z][A-Za-z0-9&-]+")
 _CAPITAL_BIGRAM = re.compile(r"\b[A-Z][a-z]+ [A-Z][a-z]+\b")
 _CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][A-Za-z0-9&-]+")
 _TYPE_WORDS = frozenset(stem(w) for w in (
     "year when date many much number percentage percent name names called city country who whom price cost "
-    "which company companies brand firm xiaomi").split())
+    "which company companies brand firm").split())
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,17 @@ class Evidence:
     best: float  # score of the best answer sentence
 
 
+def subject_names(catalog: Catalog, share: float = 0.25) -> set[str]:
+    """Names the documents are about (capitalised mid-sentence in at least ``share`` of sections):
+    they are the subject of a question, never the answer to "which company/what name"."""
+    counts: dict[str, int] = {}
+    for section in catalog.sections.values():
+        for name in {w.lower() for w in _NAME_WORD.findall(section.text)} - STOPWORDS:
+            counts[name] = counts.get(name, 0) + 1
+    need = max(2, share * len(catalog.sections))
+    return {name for name, n in counts.items() if n >= need}
+
+
 class Abstainer:
     """Answer only with evidence; calibrated on the tuning split (see README)."""
 
@@ -98,6 +113,7 @@ class Abstainer:
         self.min_focus = min_focus
         self.strong_score = strong_score
         self._vocab: tuple[str | None, set[str], set[str]] = (None, set(), set())
+        self._subjects: set[str] = set()
 
     def vocabulary(self, catalog: Catalog) -> tuple[set[str], set[str]]:
         """Words and stems of the indexed documents (cached per generation)."""
@@ -106,10 +122,12 @@ class Abstainer:
             for s in catalog.sections.values():
                 vocab |= set(words(s.text)) | set(words(" ".join(s.path)))
             self._vocab = (catalog.generation, vocab, {stem(w) for w in vocab})
+            self._subjects = subject_names(catalog)
         return self._vocab[1], self._vocab[2]
 
     def evidence(self, question: str, result: SearchResult, chosen: list[Candidate], catalog: Catalog) -> Evidence:
         vocab, stems = self.vocabulary(catalog)
+        subjects = self._subjects
         answer_text = " ".join(catalog.sentences[c.index].text for c in chosen)
         q_lower = question.lower()
         wants = []
@@ -129,14 +147,16 @@ class Abstainer:
             missing.append("number")
         if "date" in wants and not any(m.group(0).lower() not in q_lower for m in _YEAR.finditer(answer_text)):
             missing.append("date")
-        if "person" in wants and not any(m.group(0).lower() not in q_lower for m in _CAPITAL_BIGRAM.finditer(answer_text)):
+        if "person" in wants and not any(
+            m.group(0).lower() not in q_lower for m in _CAPITAL_BIGRAM.finditer(answer_text)
+        ):
             missing.append("person")
         if "name" in wants and not any(
-            m.group(0).lower() not in q_lower and m.group(0).lower() not in ("xiaomi",)
+            m.group(0).lower() not in q_lower and m.group(0).lower() not in subjects
             for m in _CAPITALISED.finditer(answer_text)
         ):
             missing.append("name")
-        focus = [t for t in content_terms(question) if t not in _TYPE_WORDS]
+        focus = [t for t in content_terms(question) if t not in _TYPE_WORDS and t not in subjects]
         top = result.hits[0].section if result.hits else None
         top_stems = set(content_terms(f"{' '.join(top.path)} {top.text}")) if top else set()
         coverage = sum(t in top_stems for t in focus) / len(focus) if focus else 1.0

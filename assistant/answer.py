@@ -74,7 +74,8 @@ class ExtractiveAnswerer:
             hit = part.hits[0]
             if any(catalog.sentences[c.index].section_id == hit.section.id for c in chosen):
                 continue
-            cand = self._best_in(hit, rank_of.get(hit.section.id, 1), part.hits[0].score, set(part.terms), catalog, used)
+            rank = rank_of.get(hit.section.id, 1)
+            cand = self._best_in(hit, rank, part.hits[0].score, set(part.terms), catalog, used)
             if cand:
                 chosen.append(cand)
                 used.add(cand.index)
@@ -125,6 +126,7 @@ def compose(chosen: list[Candidate], result: SearchResult, catalog: Catalog, ans
         marker[sid] = len(citations) + 1
         citations.append(Citation(section.document, section.title, section.path, quote,
                                   hit_score.get(sid, 0.0), sid, start, end))
-    ordered = sorted(chosen, key=lambda c: (marker[catalog.sentences[c.index].section_id], catalog.sentences[c.index].start))
-    text = " ".join(f"{catalog.sentences[c.index].text} [{marker[catalog.sentences[c.index].section_id]}]" for c in ordered)
+    sentences = [catalog.sentences[c.index] for c in chosen]
+    ordered = sorted(sentences, key=lambda s: (marker[s.section_id], s.start))
+    text = " ".join(f"{s.text} [{marker[s.section_id]}]" for s in ordered)
     return Answer(answer=text, abstained=False, answered_by=answered_by, citations=citations, query=result.query)

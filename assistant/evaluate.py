@@ -41,7 +41,9 @@ def _percentile(values: list[float], p: float) -> float:
     return ordered[k]
 
 
-def score_one(q: dict[str, Any], out: dict[str, Any], sections_text: dict[tuple[str, str], list[str]]) -> dict[str, Any]:
+def score_one(
+    q: dict[str, Any], out: dict[str, Any], sections_text: dict[tuple[str, str], list[str]]
+) -> dict[str, Any]:
     """Per-question measures from one JSON answer (the `ask --json` object)."""
     cited = [c["section"] for c in out["citations"]]
     gold = set(q["gold_sections"])
@@ -168,7 +170,7 @@ def main(argv: list[str], data_dir: Path | None = None) -> int:
     from assistant.service import build_assistant
     from assistant.settings import Settings
 
-    settings = Settings(**({"data_dir": data_dir} if data_dir else {}))
+    settings = Settings(data_dir=data_dir) if data_dir else Settings()
     assistant = build_assistant(settings)
     assistant.warm_up()
     report = evaluate(assistant, load_questions(args.set, args.split))

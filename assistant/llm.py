@@ -13,6 +13,7 @@ its context window.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import threading
@@ -56,8 +57,13 @@ def load_llamacpp(path: str, n_ctx: int, max_tokens: int) -> Any:
             from langchain_community.chat_models import ChatLlamaCpp
     except ImportError as exc:
         raise _missing_extra("llamacpp", exc) from exc
-    return ChatLlamaCpp(model_path=path, n_ctx=n_ctx, max_tokens=max_tokens, temperature=0.0,
-                        n_batch=512, n_threads=max(1, len(os.sched_getaffinity(0))), seed=0, verbose=False)
+    model = ChatLlamaCpp(model_path=path, n_ctx=n_ctx, max_tokens=max_tokens, temperature=0.0,
+                         n_batch=512, n_threads=max(1, len(os.sched_getaffinity(0))), seed=0, verbose=False)
+    # Free the model before interpreter shutdown: llama.cpp's own finaliser fails late in exit.
+    close = getattr(getattr(model, "client", None), "close", None)
+    if close is not None:
+        atexit.register(close)
+    return model
 
 
 def build_chat_model(settings: Settings) -> tuple[Any, str, Callable[[str], int]]:

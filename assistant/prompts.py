@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 from assistant.settings import PROMPTS_DIR
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_text(name: str) -> str:
     """The text of ``prompts/<name>.txt`` (without the trailing newline)."""
     path = PROMPTS_DIR / f"{name}.txt"

@@ -163,7 +163,7 @@ class HybridSearch:
         }
         w = self.weights
         fused = sum(getattr(w, name) * values for name, values in signals.items())
-        top = np.lexsort((catalog.order_array, -fused))[: max(k, 1)] if n else []
+        top: list[int] = list(np.lexsort((catalog.order_array, -fused))[: max(k, 1)]) if n else []
         hits_out = []
         sent_max = float(bm25_sent.max()) if bm25_sent.size and bm25_sent.max() > 0 else 1.0
         for i in top:

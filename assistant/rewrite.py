@@ -31,7 +31,10 @@ _ANAPHORA = re.compile(
 
 _ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3, "fifth": 4, "sixth": 5, "last": -1,
              "1st": 0, "2nd": 1, "3rd": 2, "4th": 3, "5th": 4, "final": -1}
-_ORDINAL_REF = re.compile(r"\b(" + "|".join(_ORDINALS) + r")\s+(one|item|point|risk|reason|part|thing|option|of (?:them|those|these))\b", re.I)
+_ORDINAL_REF = re.compile(
+    r"\b(" + "|".join(_ORDINALS) + r")\s+(one|item|point|risk|reason|part|thing|option|of (?:them|those|these))\b",
+    re.I,
+)
 
 
 def _strip_markers(text: str) -> str:

@@ -119,7 +119,7 @@ class Assistant:
 
     # --- the chain -------------------------------------------------------------
     def _build_decide_chain(self) -> Runnable:
-        rewrite = RunnableLambda(lambda x: self.rewriter.rewrite(x["question"], x["history"]))
+        rewrite: Runnable = RunnableLambda(lambda x: self.rewriter.rewrite(x["question"], x["history"]))
         return (
             RunnablePassthrough.assign(query=rewrite)
             | RunnablePassthrough.assign(documents=itemgetter("query") | self.retriever)
@@ -178,13 +178,15 @@ class Assistant:
             answer = self.extractive_answer(decision)
             yield from _tokens(answer.answer)
         else:
-            answer = None
-            for kind, value in self.answerer.stream(decision, lambda: self.extractive_answer(decision)):
+            generative: Answerer = self.answerer  # type: ignore[assignment]
+            final: Answer | None = None
+            for kind, value in generative.stream(decision, lambda: self.extractive_answer(decision)):
                 if kind == "answer":
-                    answer = value
+                    final = value
                 else:
                     yield kind, value
-            assert answer is not None
+            assert final is not None
+            answer = final
         answer.query = decision.query
         answer.timings = {**decision.result.timings, "decide_ms": (t1 - t0) * 1000,
                           "total_ms": (time.perf_counter() - t0) * 1000}

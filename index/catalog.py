@@ -24,7 +24,7 @@ STOPWORDS = frozenset(
     those there their they them he she his her we our you your i me my what which who whom whose
     when where why how can could would should will shall may might must not no yes if so such
     also just only very more most much many any some all each other own same both few s t
-    tell say said says give show explain describe please document report text xiaomi's""".split()
+    tell say said says give show explain describe please document report text""".split()
 )
 
 

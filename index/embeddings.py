@@ -56,7 +56,8 @@ def plain_mean_pooling(path: Path) -> int | None:
             return None
         pooling = json.loads((path / modules[1]["path"] / "config.json").read_text())
         flags = {k: v for k, v in pooling.items() if k.startswith("pooling_mode")}
-        if flags.get("pooling_mode_mean_tokens") is not True or any(v for k, v in flags.items() if k != "pooling_mode_mean_tokens"):
+        others = [v for k, v in flags.items() if k != "pooling_mode_mean_tokens"]
+        if flags.get("pooling_mode_mean_tokens") is not True or any(others):
             return None
         config = json.loads((path / "sentence_bert_config.json").read_text())
         return int(config.get("max_seq_length", 256))

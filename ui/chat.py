@@ -36,6 +36,23 @@ EXAMPLES = [
     "And how does it plan to deal with them?",
 ]
 
+
+
+def example_questions(assistant: Assistant) -> list[str]:
+    """Examples for the indexed documents: the curated ones for the bundled report, else
+    questions on the first few top-level parts of whatever is indexed."""
+    from assistant.settings import BUNDLED_DOCUMENT
+
+    search = getattr(assistant, "search", None)
+    if search is None or BUNDLED_DOCUMENT.name in assistant.health().get("documents", []):
+        return list(EXAMPLES)
+    catalog = search.catalog()
+    parts = [s.title for s in sorted(catalog.sections.values(), key=lambda s: (s.document, s.start))
+             if len(s.path) == 1 and s.title != "Introduction"]
+    return [f"What does the document say about {title}?" for title in parts[:3]] or [
+        "What is this document about?"]
+
+
 # Markdown-active characters; `[` and `]` are left alone inside citation markers like [1].
 _MARKDOWN = re.compile(r"([\\`*_~$|#+\-=!{}])")
 _LIST_START = re.compile(r"^(\s*\d+)([.)])", re.M)
@@ -186,7 +203,7 @@ def build_chat(settings: Settings, assistant: Assistant, feedback: FeedbackStore
             box = gr.Textbox(show_label=False, placeholder="Ask a question…", scale=8,
                              autofocus=True, submit_btn=False, elem_id="question")
             send = gr.Button("Ask", variant="primary", scale=1, min_width=80)
-        examples = gr.Examples(EXAMPLES, inputs=[box], label="Examples")
+        examples = gr.Examples(example_questions(assistant), inputs=[box], label="Examples")
         clear = gr.Button("Clear chat", variant="secondary", size="sm")
 
         io: dict[str, Any] = {"fn": submit, "inputs": [box, chatbot, turns],

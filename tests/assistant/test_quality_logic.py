@@ -82,7 +82,8 @@ def test_a_date_question_is_answered_only_when_the_evidence_has_a_date() -> None
     result, chosen = result_for(catalog, "Company Background", "When was Acme founded?")
     assert abstainer.decide("When was Acme founded?", result, chosen, catalog) is None
     result, chosen = result_for(catalog, "Revenue Model", "In what year did Acme start selling to coyotes?")
-    assert abstainer.decide("In what year did Acme start selling to coyotes?", result, chosen, catalog) == "not_in_document"
+    question = "In what year did Acme start selling to coyotes?"
+    assert abstainer.decide(question, result, chosen, catalog) == "not_in_document"
 
 
 def test_a_figure_question_without_a_figure_in_the_evidence_abstains() -> None:
