@@ -31,13 +31,19 @@ INJECTION = re.compile(
     r"|\b(system|hidden|initial|developer)\s+(prompt|message|instructions?|override)\b|\byou are now\b"
     r"|\bact as\b|\bpretend to be\b|\bjailbreak\b|\bdeveloper mode\b|\bfrom now on\b"
     r"|\b(repeat|reveal|show|print|display|output|recite|dump)\b.{0,50}\b(instructions?|prompts?|rules|guidelines)\b"
-    r"|\bword for word\b.{0,40}\b(instructions?|prompts?)\b",
+    r"|\bword for word\b.{0,40}\b(instructions?|prompts?)\b"
+    r"|\b(configuration|hidden (guidelines|rules|instructions)|system message)\b"
+    r"|\b(stay|staying) in character\b|\blet'?s play a game\b|\brole-?play\b"
+    r"|\b(set|put|push)\b.{0,30}\b(guidelines|rules|instructions|restrictions)\b.{0,10}\baside\b"
+    r"|\b(guidelines|rules|restrictions|instructions)\b.{0,20}\b(don'?t|do not|no longer) apply\b"
+    r"|\bskip the (sources|citations|document)\b",
     re.I,
 )
 TASK = re.compile(
     r"^\s*(?:please\s+|can you\s+|could you\s+|now\s+)?(write|translate|compose|generate|draw|sing|code|program"
     r"|implement|solve|calculate|compute|play|book|order|tell me a (?:joke|story|poem))\b"
-    r"|\b(poem|haiku|joke|recipe|weather|python code|javascript|sql query|sort a list)\b",
+    r"|\b(poem|haiku|joke|recipe|weather|python code|javascript|sql query|sort a list|ascii art)\b"
+    r"|\b(multiplied by|divided by|square root|plus \d|minus \d|times \d)\b",
     re.I,
 )
 NUMERIC = re.compile(
@@ -48,7 +54,10 @@ NUMERIC = re.compile(
     r" (\d{4}|the|last|year|quarter)"
     r"|\bnet profit\b|\bwhat was .{0,30}\b(revenue|profit|income)\b"
     r"|\bwhat (is|was|are|were) (the |its |their |\w+['’]s )?(\w+ ){0,2}(range|capacity|weight|speed|size|valuation"
-    r"|salary|fee|rate|ratio|count|total|budget|population|figure|amount|lifespan|duration)\b",
+    r"|salary|fee|rate|ratio|count|total|budget|population|figure|amount|lifespan|duration)\b"
+    r"|\bwhat share of\b|\b(maximum|minimum|top|average|median) (\w+ )?(speed|storage|capacity|price|range|size)\b"
+    r"|\bin (hertz|hz|watts?|mah|yuan|dollars|euros|rupees|gb|tb|km|kilometers|miles|inches|percent)\b"
+    r"|\bwhich version\b|\bwhat version\b|\bversion number\b",
     re.I,
 )
 COMPARISON = re.compile(r"\b(compare[sd]?|comparison|versus|vs\.?|than|relative to|against)\b", re.I)
@@ -56,7 +65,9 @@ DATE = re.compile(
     r"(^|\band |, )\s*when (did|was|is|were|will|does|do|has|have|had|are|can|could)\b"
     r"|\bwhat year\b|\bwhich year\b|\bwhat date\b|\bsince when\b|\bhow long ago\b", re.I)
 PERSON = re.compile(
-    r"^\s*who\b(?!.{0,40}\b(aimed|targeted|for|meant|designed)\b)|\bby whom\b|\bnames? of\b"
+    r"^\s*who\b(?!.{0,40}\b(aimed|targeted|for|meant|designed)\b)|\bby whom\b"
+    r"|\bnames? of (the |its |\w+['’]s )?(people|persons?|founders?|co-?founders?|executives?|leaders?|managers?"
+    r"|directors?|employees|staff|ceo|cfo|team)\b"
     r"|\bwho (is|was|are|were) (the |its |\w+['’]s )"
     r"|\b(ceo|cfo|cto|coo|chief \w+ officer|chairman|chairwoman|president)\b",
     re.I,
@@ -65,7 +76,10 @@ NOT_A_PERSON = re.compile(r"\b(aimed|targeted|meant|designed|intended|for)\b\W*$
 NAME = re.compile(
     r"\bwhich (city|country|town|company|companies|manufacturer|supplier|brand|firm|bank|partner|chip"
     r"|chipmaker|model)\b"
-    r"|\bwhich (\w+ )?(startup|maker|vendor|provider|retailer|operator|carrier|university|agency|competitor|rival)s?\b"
+    r"|\bwhich (\w+ )?(startup|maker|vendor|provider|retailer|operator|carrier|university|agency|competitor|rival"
+    r"|site|website|platform|marketplace|device|product|phone|handset|smartphone|chipset|processor)s?\b"
+    r"|\b(best-selling|top-selling|most popular|biggest|largest|main) (\w+ )?(product|device|market|rival|competitor"
+    r"|model|phone|partner|supplier|customer)\b"
     r"|\bwhat (is|was) the (model )?name\b|\bcalled\b|\bheadquarter|\bticker\b|\bstock (code|symbol)\b", re.I,
 )
 _NUMBER = re.compile(
@@ -106,7 +120,7 @@ def subject_names(catalog: Catalog, share: float = 0.25) -> set[str]:
 class Abstainer:
     """Answer only with evidence; calibrated on the tuning split (see README)."""
 
-    def __init__(self, settings: Settings, min_score: float | None = None, min_focus: float = 0.5,
+    def __init__(self, settings: Settings, min_score: float | None = None, min_focus: float = 0.3,
                  strong_score: float = 0.80) -> None:
         self.settings = settings
         self.min_score = settings.abstain_threshold if min_score is None else min_score
@@ -128,7 +142,6 @@ class Abstainer:
     def evidence(self, question: str, result: SearchResult, chosen: list[Candidate], catalog: Catalog) -> Evidence:
         vocab, stems = self.vocabulary(catalog)
         subjects = self._subjects
-        answer_text = " ".join(catalog.sentences[c.index].text for c in chosen)
         q_lower = question.lower()
         wants = []
         if NUMERIC.search(question):
@@ -139,27 +152,34 @@ class Abstainer:
             wants.append("person")
         if NAME.search(question):
             wants.append("name")
+        focus = [t for t in content_terms(question) if t not in _TYPE_WORDS and t not in subjects]
+        # The wanted fact must sit in an answer sentence that is about the question's subject.
+        sentences = [catalog.sentences[c.index].text for c in chosen]
+        need = max(1, round(0.4 * len(focus)))
+        on_topic = [t for t in sentences if sum(f in set(content_terms(t)) for f in focus) >= need]
+        if not focus:
+            on_topic = sentences
+        text = " ".join(on_topic)
         missing = []
-        if "number" in wants and not any(
-            m.group(0).lower() not in q_lower and not _YEAR.fullmatch(m.group(0))
-            for m in _NUMBER.finditer(_YEAR.sub(" ", answer_text))
+        years_ok = "year" in q_lower and len(set(m.group(0) for m in _YEAR.finditer(text))) >= 2
+        if "number" in wants and not years_ok and not any(
+            m.group(0).lower() not in q_lower for m in _NUMBER.finditer(_YEAR.sub(" ", text))
         ):
             missing.append("number")
-        if "date" in wants and not any(m.group(0).lower() not in q_lower for m in _YEAR.finditer(answer_text)):
+        if "date" in wants and not any(m.group(0).lower() not in q_lower for m in _YEAR.finditer(text)):
             missing.append("date")
-        if "person" in wants and not any(
-            m.group(0).lower() not in q_lower for m in _CAPITAL_BIGRAM.finditer(answer_text)
-        ):
+        if "person" in wants and not any(m.group(0).lower() not in q_lower for m in _CAPITAL_BIGRAM.finditer(text)):
             missing.append("person")
         if "name" in wants and not any(
             m.group(0).lower() not in q_lower and m.group(0).lower() not in subjects
-            for m in _CAPITALISED.finditer(answer_text)
+            for m in _NAME_WORD.finditer(text) if m.group(0).lower() not in STOPWORDS
         ):
             missing.append("name")
-        focus = [t for t in content_terms(question) if t not in _TYPE_WORDS and t not in subjects]
-        top = result.hits[0].section if result.hits else None
-        top_stems = set(content_terms(f"{' '.join(top.path)} {top.text}")) if top else set()
-        coverage = sum(t in top_stems for t in focus) / len(focus) if focus else 1.0
+        coverage = 0.0
+        for hit in result.hits[:3]:
+            section_stems = set(content_terms(f"{' '.join(hit.section.path)} {hit.section.text}"))
+            share = sum(t in section_stems for t in focus) / len(focus) if focus else 1.0
+            coverage = max(coverage, share)
         unknown = tuple(
             m.group(0) for m in _CAPITALISED.finditer(question)
             if m.group(0).lower().split("'")[0].split("’")[0] not in vocab and m.group(0).upper() != m.group(0)

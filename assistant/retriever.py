@@ -36,12 +36,12 @@ if TYPE_CHECKING:
 class Weights:
     """Fusion weights of the normalised signals (tuned on the tuning split)."""
 
-    title: float = 0.2
-    window: float = 0.5
-    sentence: float = 0.5
+    title: float = 0.3
+    window: float = 0.3
+    sentence: float = 0.7
     bm25_sentence: float = 0.2
-    bm25_section: float = 0.2
-    centroid: float = 0.5
+    bm25_section: float = 0.1
+    centroid: float = 0.3
 
 
 @dataclass

@@ -33,11 +33,18 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text.lower())
 
 
+LEXICAL_VERSION = "v2"  # bump when tokenisation changes: persisted BM25 indexes are rebuilt
+
+
 def stem(word: str) -> str:
     """A light suffix stripper so that 'partners', 'partnership', 'partnering' meet."""
-    for suffix in ("ships", "ship", "ations", "ation", "ings", "ing", "ies", "ers", "er", "es", "ed", "ly", "s"):
+    for suffix in ("ships", "ship", "ations", "ation", "ings", "ing", "ies", "ed", "ly"):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             return word[: -len(suffix)] + ("y" if suffix == "ies" else "")
+    if word.endswith("es") and len(word) >= 5 and word[-3] in "sxz" or word.endswith(("ches", "shes")):
+        return word[:-2]
+    if word.endswith("s") and not word.endswith("ss") and len(word) >= 4:
+        return word[:-1]
     return word
 
 
@@ -142,9 +149,10 @@ class Catalog:
         if not self.generation:
             return
         bm25_dir.mkdir(parents=True, exist_ok=True)
-        self._lexical = LexicalIndex(self, bm25_dir / self.generation)
+        name = f"{self.generation}-{LEXICAL_VERSION}"
+        self._lexical = LexicalIndex(self, bm25_dir / name)
         for old in bm25_dir.iterdir():
-            if old.name != self.generation and ".tmp" not in old.name:
+            if old.name != name and ".tmp" not in old.name:
                 shutil.rmtree(old, ignore_errors=True)
 
     @classmethod
