@@ -36,7 +36,13 @@ INJECTION = re.compile(
     r"|\b(stay|staying) in character\b|\blet'?s play a game\b|\brole-?play\b"
     r"|\b(set|put|push)\b.{0,30}\b(guidelines|rules|instructions|restrictions)\b.{0,10}\baside\b"
     r"|\b(guidelines|rules|restrictions|instructions)\b.{0,20}\b(don'?t|do not|no longer) apply\b"
-    r"|\bskip the (sources|citations|document)\b",
+    r"|\bskip the (sources|citations|document)\b"
+    r"|\b(you were|you've been|you have been|were you) (told|instructed|asked|given|programmed|configured)\b"
+    r"|\bbefore (i started|my first message|this (chat|conversation) (started|began))\b|\bhidden text\b"
+    r"|\b(reply|respond|answer|output)\s+(only\s+)?(in|with|as)\s+(json|yaml|xml|code|emoji|ascii|base64|uppercase)\b"
+    r"|\b(tools?|functions?) (you|that you) (can|are able to) (call|use)\b|\b(content|safety|usage) polic(y|ies)\b"
+    r"|\b(add|include|append|insert)\b.{0,40}\b(link|url|https?://)|\btell (readers|users|them|everyone) (that|they)\b"
+    r"|\becho (back|the)\b",
     re.I,
 )
 TASK = re.compile(
@@ -57,9 +63,13 @@ NUMERIC = re.compile(
     r"|salary|fee|rate|ratio|count|total|budget|population|figure|amount|lifespan|duration)\b"
     r"|\bwhat share of\b|\b(maximum|minimum|top|average|median) (\w+ )?(speed|storage|capacity|price|range|size)\b"
     r"|\bin (hertz|hz|watts?|mah|yuan|dollars|euros|rupees|gb|tb|km|kilometers|miles|inches|percent)\b"
-    r"|\bwhich version\b|\bwhat version\b|\bversion number\b",
+    r"|\bwhich version\b|\bwhat version\b|\bversion number\b"
+    r"|\bwhat (\w+ )?(revenue|profit|income|sales|valuation|market share)\b|\bsquare (metres|meters|feet)\b"
+    r"|\b(rank|ranks|ranked|ranking)\b|\bnumber one\b|\btop \d+\b|\b(two|three|four|five|ten) (largest|biggest)\b",
     re.I,
 )
+PERSONAL = re.compile(r"\b(i|i'm|i've|i'd|my|me|mine)\b", re.I)
+WHY_HOW = re.compile(r"^\s*(why|how|since|given)\b", re.I)
 COMPARISON = re.compile(r"\b(compare[sd]?|comparison|versus|vs\.?|than|relative to|against)\b", re.I)
 DATE = re.compile(
     r"(^|\band |, )\s*when (did|was|is|were|will|does|do|has|have|had|are|can|could)\b"
@@ -69,7 +79,8 @@ PERSON = re.compile(
     r"|\bnames? of (the |its |\w+['’]s )?(people|persons?|founders?|co-?founders?|executives?|leaders?|managers?"
     r"|directors?|employees|staff|ceo|cfo|team)\b"
     r"|\bwho (is|was|are|were) (the |its |\w+['’]s )"
-    r"|\b(ceo|cfo|cto|coo|chief \w+ officer|chairman|chairwoman|president)\b",
+    r"|\b(ceo|cfo|cto|coo|chief \w+ officer|chairman|chairwoman|president)\b"
+    r"|\bwhich (\w+ ){0,2}(executive|person|people|founder|manager|engineer|designer|leader|director)s?\b",
     re.I,
 )
 NOT_A_PERSON = re.compile(r"\b(aimed|targeted|meant|designed|intended|for)\b\W*$|\b(aimed|targeted) at\b", re.I)
@@ -80,7 +91,8 @@ NAME = re.compile(
     r"|site|website|platform|marketplace|device|product|phone|handset|smartphone|chipset|processor)s?\b"
     r"|\b(best-selling|top-selling|most popular|biggest|largest|main) (\w+ )?(product|device|market|rival|competitor"
     r"|model|phone|partner|supplier|customer)\b"
-    r"|\bwhat (is|was) the (model )?name\b|\bcalled\b|\bheadquarter|\bticker\b|\bstock (code|symbol)\b", re.I,
+    r"|\bwhat (is|was) the (model )?name\b|\bcalled\b|\bheadquarter|\bticker\b|\bstock (code|symbol)\b"
+    r"|^\s*(list|name) (every|all|each)\b|\bwhich ones\b", re.I,
 )
 _NUMBER = re.compile(
     r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred"
@@ -104,6 +116,7 @@ class Evidence:
     focus_coverage: float  # share of the question's focus words found in the top section
     unknown_names: tuple[str, ...]  # capitalised words of the question the documents never use
     best: float  # score of the best answer sentence
+    vocabulary_share: float = 1.0  # share of the question's content words the documents use
 
 
 def subject_names(catalog: Catalog, share: float = 0.25) -> set[str]:
@@ -121,11 +134,14 @@ class Abstainer:
     """Answer only with evidence; calibrated on the tuning split (see README)."""
 
     def __init__(self, settings: Settings, min_score: float | None = None, min_focus: float = 0.3,
-                 strong_score: float = 0.80) -> None:
+                 strong_score: float = 0.80, min_vocabulary: float = 0.4) -> None:
         self.settings = settings
         self.min_score = settings.abstain_threshold if min_score is None else min_score
         self.min_focus = min_focus
         self.strong_score = strong_score
+        self.min_vocabulary = min_vocabulary
+        self.off_topic_score = 0.55
+        self.on_topic = 0.4  # share of focus words an answer sentence needs to count as evidence
         self._vocab: tuple[str | None, set[str], set[str]] = (None, set(), set())
         self._subjects: set[str] = set()
 
@@ -155,7 +171,7 @@ class Abstainer:
         focus = [t for t in content_terms(question) if t not in _TYPE_WORDS and t not in subjects]
         # The wanted fact must sit in an answer sentence that is about the question's subject.
         sentences = [catalog.sentences[c.index].text for c in chosen]
-        need = max(1, round(0.4 * len(focus)))
+        need = max(1, round(self.on_topic * len(focus)))
         on_topic = [t for t in sentences if sum(f in set(content_terms(t)) for f in focus) >= need]
         if not focus:
             on_topic = sentences
@@ -185,7 +201,9 @@ class Abstainer:
             if m.group(0).lower().split("'")[0].split("’")[0] not in vocab and m.group(0).upper() != m.group(0)
         )
         best = chosen[0].score if chosen else 0.0
-        return Evidence(tuple(wants), tuple(missing), coverage, unknown, best)
+        terms = content_terms(question)
+        share = sum(t in stems for t in terms) / len(terms) if terms else 0.0
+        return Evidence(tuple(wants), tuple(missing), coverage, unknown, best, share)
 
     def decide(self, question: str, result: SearchResult, chosen: list[Candidate], catalog: Catalog,
                follow_up: bool = False) -> str | None:
@@ -197,12 +215,20 @@ class Abstainer:
         ev = self.evidence(question, result, chosen, catalog)
         if TASK.search(question) and ev.best < self.strong_score:
             return "off_topic"
+        names_subject = bool(set(words(question)) & self._subjects)
+        if not follow_up and not names_subject and (
+            (ev.vocabulary_share < self.min_vocabulary / 2 and ev.best < self.off_topic_score)
+            or (PERSONAL.search(question) and ev.vocabulary_share < self.min_vocabulary)
+        ):
+            return "off_topic"
         if ev.best < self.min_score and not follow_up:
             return "not_in_document"
         if ev.missing:
             return "not_in_document"
         if ev.wants and ev.focus_coverage < self.min_focus and not follow_up:
             return "not_in_document"
-        if ev.unknown_names and (ev.best < self.strong_score or COMPARISON.search(question)):
+        if ev.unknown_names and (
+            ev.best < self.strong_score or COMPARISON.search(question) or not WHY_HOW.search(question)
+        ):
             return "not_in_document"
         return None

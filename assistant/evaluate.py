@@ -160,7 +160,8 @@ def write_html(report: dict[str, Any], path: Path) -> None:
 
 def main(argv: list[str], data_dir: Path | None = None) -> int:
     parser = argparse.ArgumentParser(prog="assistant eval", description=__doc__.split("\n")[0])
-    parser.add_argument("--set", type=Path, default=DEFAULT_SET, help="question file (JSON lines)")
+    parser.add_argument("--set", type=Path, nargs="+", default=[DEFAULT_SET],
+                        help="question file(s), JSON lines (default: tests/eval/questions.jsonl)")
     parser.add_argument("--split", default="heldout", choices=["heldout", "tune", "all"])
     parser.add_argument("--json", type=Path, help="write the full report as JSON")
     parser.add_argument("--html", type=Path, help="write an HTML report with a chart")
@@ -173,7 +174,7 @@ def main(argv: list[str], data_dir: Path | None = None) -> int:
     settings = Settings(data_dir=data_dir) if data_dir else Settings()
     assistant = build_assistant(settings)
     assistant.warm_up()
-    report = evaluate(assistant, load_questions(args.set, args.split))
+    report = evaluate(assistant, [q for path in args.set for q in load_questions(path, args.split)])
     print(f"split: {args.split}  ({report['metrics']['questions']} questions, answerer {assistant.answered_by})")
     print(format_report(report))
     if args.failures:
