@@ -106,15 +106,23 @@ def build_api(settings: Settings, assistant: Assistant, feedback: Any | None = N
                           f"at most {settings.max_question_chars}).")
         return clean_question(body.question, settings.max_question_chars), parse_history(body.history)
 
-    @router.post("/api/ask", tags=["api"], responses=ERRORS,
-                 summary="Ask a question; the same JSON object as one `assistant ask --jsonl` line")
-    async def ask(body: AskRequest) -> JSONResponse:
+    def admit(body: AskRequest) -> tuple[str, list[Any]] | JSONResponse:
+        """The validated question and history with an answer slot taken, or the error response."""
         try:
             question, history = validate(body)
         except QuestionError as exc:
             return error(question_status(exc), str(exc))
         if not slots.try_acquire():
             return error(503, "The assistant is busy: retry in a moment.", busy)
+        return question, history
+
+    @router.post("/api/ask", tags=["api"], responses=ERRORS,
+                 summary="Ask a question; the same JSON object as one `assistant ask --jsonl` line")
+    async def ask(body: AskRequest) -> JSONResponse:
+        admitted = admit(body)
+        if isinstance(admitted, JSONResponse):
+            return admitted
+        question, history = admitted
         try:
             answer: Answer = await run_in_threadpool(assistant.ask, question, history)
         except QuestionError as exc:
@@ -130,12 +138,10 @@ def build_api(settings: Settings, assistant: Assistant, feedback: Any | None = N
             "({\"error\": str}) if answering fails midway.")}},
         summary="Ask a question; stream the answer as Server-Sent Events")
     async def ask_stream(body: AskRequest) -> Any:
-        try:
-            question, history = validate(body)
-        except QuestionError as exc:
-            return error(question_status(exc), str(exc))
-        if not slots.try_acquire():
-            return error(503, "The assistant is busy: retry in a moment.", busy)
+        admitted = admit(body)
+        if isinstance(admitted, JSONResponse):
+            return admitted
+        question, history = admitted
 
         def events() -> Iterator[str]:
             try:
