@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import IO, Any
 
 import pytest
 
@@ -61,3 +67,57 @@ def real_assistant(real_settings: Settings, real_embedder):
 def artifacts_dir() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+def free_local_port() -> int:
+    """A free TCP port on 127.0.0.1."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def running_server(cmd: list[str], ready_url: str, *, timeout: float, env: dict[str, str] | None = None,
+                   log: IO[bytes] | None = None, name: str = "server") -> Iterator[subprocess.Popen]:
+    """Start ``cmd``, wait until ``ready_url`` answers 200, yield the process, stop it afterwards."""
+    out = log if log is not None else subprocess.DEVNULL
+    proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT if log is not None else out)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if proc.poll() is not None:
+                detail = ""
+                if log is not None:
+                    log.seek(0)
+                    detail = ": " + log.read().decode(errors="replace")[-2000:]
+                raise RuntimeError(f"{name} exited with {proc.returncode}{detail}")
+            try:
+                with urllib.request.urlopen(ready_url, timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{name} did not answer {ready_url} within {timeout:.0f} s")
+            time.sleep(0.3)
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture(scope="session")
+def free_port() -> Callable[[], int]:
+    return free_local_port
+
+
+@pytest.fixture(scope="session")
+def server_process() -> Callable[..., Any]:
+    """``with server_process(cmd, ready_url, timeout=...) as proc:`` a real local server."""
+    return running_server

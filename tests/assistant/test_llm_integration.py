@@ -6,11 +6,7 @@ holds, citations are validated), not answer quality.
 
 from __future__ import annotations
 
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 
 import pytest
@@ -55,47 +51,16 @@ def test_llamacpp_streams_tokens_and_keeps_the_contract(real_assistant, gguf) ->
     assert_contract(out, "llamacpp", real_assistant.settings.documents[0].read_text(encoding="utf-8"))
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def openai_server(gguf, tmp_path_factory) -> Iterator[str]:
+def openai_server(gguf, tmp_path_factory, free_port, server_process) -> Iterator[str]:
     """``python -m llama_cpp.server`` on a free local port, started once for this module."""
-    port = _free_port()
-    log = (tmp_path_factory.mktemp("llama-server") / "server.log").open("w+b")  # a pipe could fill up
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", gguf, "--model_alias", "gemma",
-         "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048"],
-        stdout=log, stderr=subprocess.STDOUT,
-    )
+    port = free_port()
     base = f"http://127.0.0.1:{port}/v1"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            if proc.poll() is not None:
-                log.seek(0)
-                raise RuntimeError(f"llama_cpp.server exited: {log.read().decode()[-2000:]}")
-            try:
-                with urllib.request.urlopen(f"{base}/models", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("llama_cpp.server did not answer /v1/models within 90 s")
-            time.sleep(0.5)
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+    with (tmp_path_factory.mktemp("llama-server") / "server.log").open("w+b") as log:  # a pipe could fill up
+        cmd = [sys.executable, "-m", "llama_cpp.server", "--model", gguf, "--model_alias", "gemma",
+               "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048"]
+        with server_process(cmd, f"{base}/models", timeout=90, log=log, name="llama_cpp.server"):
+            yield base
 
 
 def test_openai_backend_answers_through_a_real_server(real_assistant, openai_server) -> None:

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import subprocess
 import sys
 import threading
 import time
@@ -49,34 +47,16 @@ def rss_mb(pid: int) -> float:
 
 
 @pytest.fixture(scope="module")
-def server(real_assistant) -> Iterator[tuple[str, int]]:
+def server(real_assistant, free_port, server_process) -> Iterator[tuple[str, int]]:
     """`assistant serve` on a free port over the session's real index (no rate limit)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     env = dict(os.environ, ASSISTANT_DATA_DIR=str(real_assistant.settings.data_dir), ASSISTANT_RATE_LIMIT="0",
                ASSISTANT_MAX_CONCURRENCY=str(CAPACITY), HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
     env.pop("ASSISTANT_CHROMA_URL", None)
-    proc = subprocess.Popen([str(Path(sys.executable).parent / "assistant"), "serve", "--port", str(port)],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 240
-        while True:
-            assert proc.poll() is None, "assistant serve exited"
-            try:
-                urllib.request.urlopen(base + "/healthz", timeout=2).read()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "assistant serve did not start in time"
-                time.sleep(0.5)
+    cmd = [str(Path(sys.executable).parent / "assistant"), "serve", "--port", str(port)]
+    with server_process(cmd, base + "/healthz", timeout=240, env=env, name="assistant serve") as proc:
         yield base, proc.pid
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def test_twenty_clients_ten_questions_each_all_answered(server, artifacts_dir: Path) -> None:
