@@ -49,7 +49,8 @@ TASK = re.compile(
     r"^\s*(?:please\s+|can you\s+|could you\s+|now\s+)?(write|translate|compose|generate|draw|sing|code|program"
     r"|implement|solve|calculate|compute|play|book|order|tell me a (?:joke|story|poem))\b"
     r"|\b(poem|haiku|joke|recipe|weather|python code|javascript|sql query|sort a list|ascii art)\b"
-    r"|\b(multiplied by|divided by|square root|plus \d|minus \d|times \d)\b",
+    r"|\b(multiplied by|divided by|square root|plus \d|minus \d|times \d)\b"
+    r"|\b(today'?s|latest|top|breaking) (news|headlines)\b|\bheadlines\b",
     re.I,
 )
 NUMERIC = re.compile(
@@ -65,9 +66,15 @@ NUMERIC = re.compile(
     r"|\bin (hertz|hz|watts?|mah|yuan|dollars|euros|rupees|gb|tb|km|kilometers|miles|inches|percent)\b"
     r"|\bwhich version\b|\bwhat version\b|\bversion number\b"
     r"|\bwhat (\w+ )?(revenue|profit|income|sales|valuation|market share)\b|\bsquare (metres|meters|feet)\b"
-    r"|\b(rank|ranks|ranked|ranking)\b|\bnumber one\b|\btop \d+\b|\b(two|three|four|five|ten) (largest|biggest)\b",
+    r"|\b(rank|ranks|ranked|ranking)\b|\bnumber one\b|\btop \d+\b|\b(two|three|four|five|ten) (largest|biggest)\b"
+    r"|\b(revenue|income|profit|spend|spending|earnings?|cost|price|margin|sales) per (user|month|year|unit|device"
+    r"|customer|capita|head|employee|store)\b|\baverage (\w+ ){0,2}(revenue|price|cost|spend|selling price|margin"
+    r"|order)\b|\bwhat does (a|an|the|its|one|each) .{0,40}\bcost\b"
+    r"|\b(sell|sells|retail|retails) for\b(?! (a|an|the)\b)",
     re.I,
 )
+# "the company's relations with ...": the question is about the documents' subject.
+GENERIC_SUBJECT = re.compile(r"\b(the|this) (company|firm|brand|business|group|organi[sz]ation)\b", re.I)
 PERSONAL = re.compile(r"\b(i|i'm|i've|i'd|my|me|mine)\b", re.I)
 WHY_HOW = re.compile(r"^\s*(why|how|since|given)\b", re.I)
 COMPARISON = re.compile(r"\b(compare[sd]?|comparison|versus|vs\.?|than|relative to|against)\b", re.I)
@@ -83,16 +90,26 @@ PERSON = re.compile(
     r"|\bwhich (\w+ ){0,2}(executive|person|people|founder|manager|engineer|designer|leader|director)s?\b",
     re.I,
 )
-NOT_A_PERSON = re.compile(r"\b(aimed|targeted|meant|designed|intended|for)\b\W*$|\b(aimed|targeted) at\b", re.I)
+NOT_A_PERSON = re.compile(
+    r"\b(aimed|targeted|meant|designed|intended|for)\b\W*$|\b(aimed|targeted) at\b"
+    r"|^\s*who (\w+ ){0,2}(buys?|bought|uses?|benefits?|purchases?|chooses?|prefers?|needs?|wants?|shops?|pays?"
+    r"|cares?|seeks?|adopts?|values?|gains?|relies|rely|depends?)\b"
+    r"|^\s*who\b.{0,40}\b(customers|users|buyers|consumers|shoppers|audiences?|segments?|fans|clients|partners"
+    r"|target (markets?|groups?|audiences?))\b", re.I)
 NAME = re.compile(
-    r"\bwhich (city|country|town|company|companies|manufacturer|supplier|brand|firm|bank|partner|chip"
-    r"|chipmaker|model)\b"
-    r"|\bwhich (\w+ )?(startup|maker|vendor|provider|retailer|operator|carrier|university|agency|competitor|rival"
-    r"|site|website|platform|marketplace|device|product|phone|handset|smartphone|chipset|processor)s?\b"
+    # Kinds whose members are proper names (organisations, places, models) ...
+    r"\bwhich (\w+ ){0,2}(city|cities|country|countries|towns?|company|companies|manufacturers?|suppliers?|brands?"
+    r"|firms?|banks?|chipmakers?|models?|startups?|vendors?|retailers?|operators?|carriers?|universit(y|ies)"
+    r"|agenc(y|ies)|competitors?|rivals?|sites?|websites?|marketplaces?)\b"
+    # ... and one named member of a kind that is usually answered by categories ("which devices").
+    r"|\bwhich (\w+ )?(partner|maker|provider|platform|device|product|phone|handset|smartphone|chipset|processor"
+    r"|chip)\b(?!s)"
     r"|\b(best-selling|top-selling|most popular|biggest|largest|main) (\w+ )?(product|device|market|rival|competitor"
     r"|model|phone|partner|supplier|customer)\b"
     r"|\bwhat (is|was) the (model )?name\b|\bcalled\b|\bheadquarter|\bticker\b|\bstock (code|symbol)\b"
-    r"|^\s*(list|name) (every|all|each)\b|\bwhich ones\b", re.I,
+    r"|^\s*(list|name) (every|all|each)\b|\bwhich ones\b"
+    r"|\b(give|list|tell me|provide|share) (me )?(\w+ ){0,2}names?\b|\bname (them|it|each|all|one|two|three|the)\b"
+    r"|\bby name\b|\b(their|its|his|her) names?\b", re.I,
 )
 _NUMBER = re.compile(
     r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred"
@@ -104,7 +121,7 @@ _CAPITAL_BIGRAM = re.compile(r"\b[A-Z][a-z]+ [A-Z][a-z]+\b")
 _CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][A-Za-z0-9&-]+")
 _TYPE_WORDS = frozenset(stem(w) for w in (
     "year when date many much number percentage percent name names called city country who whom price cost "
-    "which company companies brand firm").split())
+    "which company companies brand firm person people").split())
 
 
 @dataclass(frozen=True)
@@ -117,17 +134,6 @@ class Evidence:
     unknown_names: tuple[str, ...]  # capitalised words of the question the documents never use
     best: float  # score of the best answer sentence
     vocabulary_share: float = 1.0  # share of the question's content words the documents use
-
-
-def subject_names(catalog: Catalog, share: float = 0.25) -> set[str]:
-    """Names the documents are about (capitalised mid-sentence in at least ``share`` of sections):
-    they are the subject of a question, never the answer to "which company/what name"."""
-    counts: dict[str, int] = {}
-    for section in catalog.sections.values():
-        for name in {w.lower() for w in _NAME_WORD.findall(section.text)} - STOPWORDS:
-            counts[name] = counts.get(name, 0) + 1
-    need = max(2, share * len(catalog.sections))
-    return {name for name, n in counts.items() if n >= need}
 
 
 class Abstainer:
@@ -144,6 +150,7 @@ class Abstainer:
         self.on_topic = 0.4  # share of focus words an answer sentence needs to count as evidence
         self._vocab: tuple[str | None, set[str], set[str]] = (None, set(), set())
         self._subjects: set[str] = set()
+        self._proper: set[str] = set()  # words the documents capitalise mid-sentence: names
 
     def vocabulary(self, catalog: Catalog) -> tuple[set[str], set[str]]:
         """Words and stems of the indexed documents (cached per generation)."""
@@ -152,7 +159,11 @@ class Abstainer:
             for s in catalog.sections.values():
                 vocab |= set(words(s.text)) | set(words(" ".join(s.path)))
             self._vocab = (catalog.generation, vocab, {stem(w) for w in vocab})
-            self._subjects = subject_names(catalog)
+            self._subjects = catalog.subjects
+            capitalised = {m.group(0) for sent in catalog.sentences for m in _CAPITALISED.finditer(sent.text)}
+            # An acronym the documents pluralise ("ODMs", "KOLs") is a common noun, not a name.
+            plural = {w[:-1] for w in capitalised if re.fullmatch(r"[A-Z]{2,}s", w)}
+            self._proper = {w.lower() for w in capitalised if w not in plural and w.rstrip("s") not in plural}
         return self._vocab[1], self._vocab[2]
 
     def evidence(self, question: str, result: SearchResult, chosen: list[Candidate], catalog: Catalog) -> Evidence:
@@ -171,13 +182,17 @@ class Abstainer:
         focus = [t for t in content_terms(question) if t not in _TYPE_WORDS and t not in subjects]
         # The wanted fact must sit in an answer sentence that is about the question's subject.
         sentences = [catalog.sentences[c.index].text for c in chosen]
-        need = max(1, round(self.on_topic * len(focus)))
-        on_topic = [t for t in sentences if sum(f in set(content_terms(t)) for f in focus) >= need]
+        need = max(1, round(self.on_topic * min(len(focus), 5)))
+        on_topic = [t for t, c in zip(sentences, chosen, strict=True) if sum(
+            f in set(content_terms(f"{t} {catalog.sections[catalog.sentences[c.index].section_id].title}"))
+            for f in focus) >= need]
         if not focus:
             on_topic = sentences
         text = " ".join(on_topic)
         missing = []
-        years_ok = "year" in q_lower and len(set(m.group(0) for m in _YEAR.finditer(text))) >= 2
+        # "How many years between X and Y": two years, one in an on-topic sentence.
+        years_ok = "year" in q_lower and bool(_YEAR.search(text)) and len(
+            {m.group(0) for m in _YEAR.finditer(" ".join(sentences))}) >= 2
         if "number" in wants and not years_ok and not any(
             m.group(0).lower() not in q_lower for m in _NUMBER.finditer(_YEAR.sub(" ", text))
         ):
@@ -186,9 +201,10 @@ class Abstainer:
             missing.append("date")
         if "person" in wants and not any(m.group(0).lower() not in q_lower for m in _CAPITAL_BIGRAM.finditer(text)):
             missing.append("person")
+        q_words = set(words(question))
         if "name" in wants and not any(
-            m.group(0).lower() not in q_lower and m.group(0).lower() not in subjects
-            for m in _NAME_WORD.finditer(text) if m.group(0).lower() not in STOPWORDS
+            w in self._proper and w not in q_words and w not in subjects and w not in STOPWORDS
+            for w in (m.group(0).lower() for m in _NAME_WORD.finditer(text))
         ):
             missing.append("name")
         coverage = 0.0
@@ -201,7 +217,7 @@ class Abstainer:
             if m.group(0).lower().split("'")[0].split("’")[0] not in vocab and m.group(0).upper() != m.group(0)
         )
         best = chosen[0].score if chosen else 0.0
-        terms = content_terms(question)
+        terms = [t for t in content_terms(question) if t.split("'")[0] not in subjects]
         share = sum(t in stems for t in terms) / len(terms) if terms else 0.0
         return Evidence(tuple(wants), tuple(missing), coverage, unknown, best, share)
 
@@ -215,13 +231,15 @@ class Abstainer:
         ev = self.evidence(question, result, chosen, catalog)
         if TASK.search(question) and ev.best < self.strong_score:
             return "off_topic"
-        names_subject = bool(set(words(question)) & self._subjects)
+        names_subject = bool({w.split("'")[0] for w in words(question)} & self._subjects) or bool(
+            GENERIC_SUBJECT.search(question))
         if not follow_up and not names_subject and (
             (ev.vocabulary_share < self.min_vocabulary / 2 and ev.best < self.off_topic_score)
             or (PERSONAL.search(question) and ev.vocabulary_share < self.min_vocabulary)
         ):
             return "off_topic"
-        if ev.best < self.min_score and not follow_up:
+        unused_words = ev.vocabulary_share == 0 and ev.best < self.off_topic_score  # no word the documents use
+        if not follow_up and (ev.best < self.min_score or unused_words):
             return "not_in_document"
         if ev.missing:
             return "not_in_document"

@@ -35,7 +35,7 @@ class ExtractiveAnswerer:
 
     name = "extractive"
 
-    def __init__(self, settings: Settings, runner_up: float = 0.85, margin: float = 0.16) -> None:
+    def __init__(self, settings: Settings, runner_up: float = 0.8, margin: float = 0.25) -> None:
         self.settings = settings
         self.runner_up = runner_up
         self.margin = margin

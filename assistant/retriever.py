@@ -13,6 +13,7 @@ dense similarity of the heading path, of the best sentence window and of the bes
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 import time
@@ -128,7 +129,7 @@ class HybridSearch:
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         catalog = self.catalog()
-        vector = self.embedder.embed([query])[0]
+        vector = self.embedder.embed([without_subjects(query, catalog.subjects)])[0]
         t1 = time.perf_counter()
         timings["embed_ms"] = (t1 - t0) * 1000
         n = len(catalog)
@@ -183,7 +184,7 @@ class HybridSearch:
         """Score the retrieved sections' sentences against ``focus`` (a follow-up's own words),
         while the sections stay ranked by the expanded query."""
         catalog = self.catalog()
-        vector = self.embedder.embed([focus])[0]
+        vector = self.embedder.embed([without_subjects(focus, catalog.subjects)])[0]
         terms = content_terms(focus)
         bm25_sent, _ = catalog.lexical.score(terms)
         top = float(bm25_sent.max()) if bm25_sent.size and bm25_sent.max() > 0 else 1.0
@@ -193,6 +194,24 @@ class HybridSearch:
             hit.sentence_scores = {
                 i: float(0.75 * sim + 0.25 * bm25_sent[i] / top) for i, sim in zip(idx, sims, strict=True)
             }
+
+
+@functools.lru_cache(maxsize=8)
+def _subject_pattern(subjects: frozenset[str]) -> re.Pattern[str]:
+    return re.compile(r"\b(?:" + "|".join(re.escape(s) for s in sorted(subjects)) + r")(?:['’]s)?\b", re.I)
+
+
+def without_subjects(query: str, subjects: set[str]) -> str:
+    """The query for the dense signals, without the names every section is about.
+
+    "Xiaomi" in a question about a report on Xiaomi tells no section from another, yet it pulls
+    the embedding towards the overview sections (measured: +0.035 hit@1 on the tuning sets
+    without it). BM25 keeps every word; a query of nothing but such names is kept whole.
+    """
+    if not subjects:
+        return query
+    stripped = re.sub(r"\s{2,}", " ", _subject_pattern(frozenset(subjects)).sub(" ", query)).strip()
+    return stripped if content_terms(stripped) else query
 
 
 _PART_SPLIT = re.compile(

@@ -18,6 +18,7 @@ import numpy as np
 from index.store import ChromaStore, Record
 
 _WORD = re.compile(r"[a-z0-9]+(?:[&'][a-z0-9]+)*")
+_NAME_WORD = re.compile(r"\b[A-Z][A-Za-z0-9&-]+")
 STOPWORDS = frozenset(
     """a an the and or but of to in on at for from by with about as into over under than then
     is are was were be been being do does did has have had having it its it's this that these
@@ -124,6 +125,7 @@ class Catalog:
         self.order_array = np.array([self.order[sid] for sid in self.section_ids], dtype=np.int64)
         self._lexical: LexicalIndex | None = None
         self._stems: set[str] | None = None
+        self._subjects: set[str] | None = None
 
     def __len__(self) -> int:
         return len(self.sections)
@@ -143,6 +145,13 @@ class Catalog:
                 self._stems.update(content_terms(" ".join(sec.path) + " " + sec.text))
         return self._stems
 
+    @property
+    def subjects(self) -> set[str]:
+        """What the documents are about (e.g. {"xiaomi"}): see :func:`subject_names`."""
+        if self._subjects is None:
+            self._subjects = subject_names(self)
+        return self._subjects
+
     def attach_lexical(self, bm25_dir: Path) -> None:
         """Use the BM25 index persisted for this generation under ``bm25_dir`` (built if absent);
         other generations' BM25 folders are removed."""
@@ -159,6 +168,18 @@ class Catalog:
     def load(cls, store: ChromaStore) -> Catalog:
         records = store.records(with_embeddings=True)
         return cls(records, store.generation)
+
+
+def subject_names(catalog: Catalog, share: float = 0.25) -> set[str]:
+    """Names the documents are about: capitalised words (lower-cased) found in at least ``share``
+    of the sections. They tell no section from another, and are never the answer to "which
+    company / what name"."""
+    counts: dict[str, int] = {}
+    for section in catalog.sections.values():
+        for name in {w.lower() for w in _NAME_WORD.findall(section.text)} - STOPWORDS:
+            counts[name] = counts.get(name, 0) + 1
+    need = max(2, share * len(catalog.sections))
+    return {name for name, n in counts.items() if n >= need}
 
 
 class LexicalIndex:

@@ -52,6 +52,14 @@ def approx_tokens(text: str) -> int:
     return int(len(re.findall(r"\w+|[^\w\s]", text)) * 1.3) + 2
 
 
+def _ends_with_abbreviation(text: str) -> bool:
+    """True for "... e.g." or "... Inc.", not for "... ODMs." (the abbreviation must be a word)."""
+    for a in _ABBREVIATIONS:
+        if text.endswith(a) and (len(text) == len(a) or not text[-len(a) - 1].isalnum()):
+            return True
+    return False
+
+
 def sentence_spans(text: str, offset: int = 0) -> list[tuple[int, int]]:
     """Sentence boundaries in ``text`` as absolute (start, end) spans, white space trimmed."""
     spans: list[tuple[int, int]] = []
@@ -59,7 +67,7 @@ def sentence_spans(text: str, offset: int = 0) -> list[tuple[int, int]]:
     for m in _SENTENCE_END.finditer(text):
         cut = m.start()
         before = text[start:cut]
-        if m.group(0).strip("\n") and any(before.endswith(a) for a in _ABBREVIATIONS):
+        if m.group(0).strip("\n") and _ends_with_abbreviation(before):
             continue
         spans.append((start, cut))
         start = m.end()

@@ -140,3 +140,75 @@ def test_personal_off_topic_question_is_refused_but_a_document_question_is_not()
     personal = "I have had a headache for days, what medication should I take?"
     assert abstainer.decide(personal, result, chosen, catalog) == "off_topic"
     assert abstainer.decide("How does Acme earn money from anvil sales?", result, chosen, catalog) is None
+
+
+DOC2 = """Company Background
+Acme was founded in 1999 by Jane Doe in Springfield. It sells anvils promoted by KOLs.
+Partners
+Acme works with several ODMs. Acme partners with Globex for rocket parts.
+Customers
+Acme customers are coyotes and roadrunners.
+Listing
+Acme listed on the stock exchange in 2005.
+Outlook
+Acme expects steady anvil demand.
+"""
+
+
+def catalog_of(text: str) -> Catalog:
+    doc = Document("acme2.txt", text, markdown=False)
+    emb = HashEmbedder()
+    chunks = chunk_sections(split_sections(doc), doc.text, emb.count_tokens, 200)
+    vectors = emb.embed([c.embed_text for c in chunks])
+    return Catalog([Record(c.id, c.text, chunk_metadata(c), v) for c, v in zip(chunks, vectors, strict=True)], "g2")
+
+
+def decide_with(catalog: Catalog, question: str, *sentences: str, score: float = 0.9) -> str | None:
+    """The abstainer's decision when ``sentences`` (document text) are the would-be answer."""
+    index = {s.text: i for i, s in enumerate(catalog.sentences)}
+    chosen = [Candidate(index[t], 0, score, set()) for t in sentences]
+    section = catalog.sections[catalog.sentences[chosen[0].index].section_id]
+    hit = SectionHit(section, 1.0, {}, {i: 0.8 for i in section.sentences})
+    return Abstainer(Settings()).decide(question, SearchResult(question, [hit], None, [], {}),  # type: ignore[arg-type]
+                                        chosen, catalog)
+
+
+def test_the_documents_subject_is_found_and_left_out_of_the_dense_query() -> None:
+    from assistant.retriever import without_subjects
+
+    catalog = catalog_of(DOC2)
+    assert catalog.subjects == {"acme"}
+    assert without_subjects("What is Acme's revenue model?", catalog.subjects) == "What is revenue model?"
+    assert without_subjects("ACME partners", catalog.subjects) == "partners"
+    assert without_subjects("Acme?", catalog.subjects) == "Acme?"  # nothing else to search with
+
+
+def test_a_name_question_needs_a_proper_name_not_a_pluralised_acronym() -> None:
+    catalog = catalog_of(DOC2)
+    named = "Which ODM companies build Acme's anvils? Name them."
+    assert decide_with(catalog, named, "Acme works with several ODMs.") == "not_in_document"
+    partner = "Which company does Acme partner with for rocket parts?"
+    assert decide_with(catalog, partner, "Acme partners with Globex for rocket parts.") is None
+
+
+def test_who_asking_for_a_customer_group_is_not_a_person_question() -> None:
+    catalog = catalog_of(DOC2)
+    assert decide_with(catalog, "Who are Acme's customers?", "Acme customers are coyotes and roadrunners.") is None
+    assert decide_with(catalog, "Who is Acme's chief executive?",
+                       "Acme customers are coyotes and roadrunners.") == "not_in_document"
+
+
+def test_years_between_two_events_are_answered_from_two_sentences() -> None:
+    catalog = catalog_of(DOC2)
+    question = "How many years passed between Acme's founding and its listing on the exchange?"
+    answer = ("Acme listed on the stock exchange in 2005.",
+              "Acme was founded in 1999 by Jane Doe in Springfield.")
+    assert decide_with(catalog, question, *answer) is None
+    assert decide_with(catalog, question, answer[0]) == "not_in_document"
+
+
+def test_a_question_none_of_whose_words_the_documents_use_is_not_answered() -> None:
+    catalog = catalog_of(DOC2)
+    colour = "What is Acme's favourite colour?"
+    assert decide_with(catalog, colour, "Acme expects steady anvil demand.", score=0.4) == "not_in_document"
+    assert decide_with(catalog, "What does Acme expect?", "Acme expects steady anvil demand.", score=0.4) is None

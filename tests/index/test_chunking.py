@@ -177,3 +177,9 @@ def test_window_ids_follow_text_not_position():
     assert same_text
     old_ids = {w.text: w.id for w in before}
     assert all(old_ids[w.text] == w.id for w in after if w.text in same_text)
+
+
+def test_a_plural_acronym_ends_a_sentence_but_an_abbreviation_does_not() -> None:
+    text = "Acme works with ODMs. It also uses EMS partners, e.g. Foxconn. Done."
+    assert [text[s:e] for s, e in sentence_spans(text)] == [
+        "Acme works with ODMs.", "It also uses EMS partners, e.g. Foxconn.", "Done."]
