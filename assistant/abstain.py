@@ -70,7 +70,8 @@ NUMERIC = re.compile(
     r"|\b(revenue|income|profit|spend|spending|earnings?|cost|price|margin|sales) per (user|month|year|unit|device"
     r"|customer|capita|head|employee|store)\b|\baverage (\w+ ){0,2}(revenue|price|cost|spend|selling price|margin"
     r"|order)\b|\bwhat does (a|an|the|its|one|each) .{0,40}\bcost\b"
-    r"|\b(sell|sells|retail|retails) for\b(?! (a|an|the)\b)",
+    r"|\b(sell|sells|retail|retails) for\b(?! (a|an|the)\b)"
+    r"|\bwhat(['’]s| is| was| are| were) (the |its |their |\w+['’]s )?(\w+ )?market share\b",
     re.I,
 )
 # "the company's relations with ...": the question is about the documents' subject.
@@ -93,17 +94,17 @@ PERSON = re.compile(
 NOT_A_PERSON = re.compile(
     r"\b(aimed|targeted|meant|designed|intended|for)\b\W*$|\b(aimed|targeted) at\b"
     r"|^\s*who (\w+ ){0,2}(buys?|bought|uses?|benefits?|purchases?|chooses?|prefers?|needs?|wants?|shops?|pays?"
-    r"|cares?|seeks?|adopts?|values?|gains?|relies|rely|depends?)\b"
-    r"|^\s*who\b.{0,40}\b(customers|users|buyers|consumers|shoppers|audiences?|segments?|fans|clients|partners"
-    r"|target (markets?|groups?|audiences?))\b", re.I)
+    r"|cares?|seeks?|adopts?|values?|gains?|relies|rely|depends?|attracts?|appeals?|targets?|serves?|reach(es)?)\b"
+    r"|^\s*who\b.{0,40}\b(customers?|users?|buyers?|consumers?|shoppers?|audiences?|segments?|fans?|clients?"
+    r"|partners?|groups?|markets?)\b", re.I)
 NAME = re.compile(
     # Kinds whose members are proper names (organisations, places, models) ...
     r"\bwhich (\w+ ){0,2}(city|cities|country|countries|towns?|company|companies|manufacturers?|suppliers?|brands?"
     r"|firms?|banks?|chipmakers?|models?|startups?|vendors?|retailers?|operators?|carriers?|universit(y|ies)"
     r"|agenc(y|ies)|competitors?|rivals?|sites?|websites?|marketplaces?)\b"
     # ... and one named member of a kind that is usually answered by categories ("which devices").
-    r"|\bwhich (\w+ )?(partner|maker|provider|platform|device|product|phone|handset|smartphone|chipset|processor"
-    r"|chip)\b(?!s)"
+    r"|\bwhich (\w+ ){0,2}(partner|maker|provider|platform|device|product|phone|handset|smartphone|chipset|processor"
+    r"|chip)\b(?!s| (categor|lines?|types?|kinds?|segments?|famil|groups?|tiers?))"
     r"|\b(best-selling|top-selling|most popular|biggest|largest|main) (\w+ )?(product|device|market|rival|competitor"
     r"|model|phone|partner|supplier|customer)\b"
     r"|\bwhat (is|was) the (model )?name\b|\bcalled\b|\bheadquarter|\bticker\b|\bstock (code|symbol)\b"
@@ -119,6 +120,12 @@ _YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b|\b(january|february|march|april|may|
 _NAME_WORD = re.compile(r"\b[A-Z][A-Za-z0-9&-]+")
 _CAPITAL_BIGRAM = re.compile(r"\b[A-Z][a-z]+ [A-Z][a-z]+\b")
 _CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][A-Za-z0-9&-]+")
+# "the biggest market", "the best-selling product": the answer must say which ranks first.
+SUPERLATIVE = re.compile(
+    r"\b(biggest|largest|most (popular|profitable|successful|important|expensive)|best[- ]selling|top[- ]selling"
+    r"|fastest[- ]growing|highest|lowest|smallest|cheapest|priciest)\b", re.I)
+_RANKING_WORD = re.compile(r"\b(\w+est|most|top|leading|main|primary|anchor|first|largest|biggest)\b", re.I)
+_DEMONYM = re.compile(r"^(\w{4,}?)(ese|ian|ean|an|ish|i)$")  # Chinese, Indian, European, Spanish, Thai
 _TYPE_WORDS = frozenset(stem(w) for w in (
     "year when date many much number percentage percent name names called city country who whom price cost "
     "which company companies brand firm person people").split())
@@ -166,6 +173,13 @@ class Abstainer:
             self._proper = {w.lower() for w in capitalised if w not in plural and w.rstrip("s") not in plural}
         return self._vocab[1], self._vocab[2]
 
+    def _known_name(self, word: str) -> bool:
+        """A word the documents use, or an adjective of a name they use ("Chinese" for China)."""
+        if word in self._vocab[1]:
+            return True
+        m = _DEMONYM.match(word)
+        return bool(m) and any(name.startswith(m.group(1)) for name in self._proper)
+
     def evidence(self, question: str, result: SearchResult, chosen: list[Candidate], catalog: Catalog) -> Evidence:
         vocab, stems = self.vocabulary(catalog)
         subjects = self._subjects
@@ -179,6 +193,8 @@ class Abstainer:
             wants.append("person")
         if NAME.search(question):
             wants.append("name")
+        if SUPERLATIVE.search(question):
+            wants.append("superlative")
         focus = [t for t in content_terms(question) if t not in _TYPE_WORDS and t not in subjects]
         # The wanted fact must sit in an answer sentence that is about the question's subject.
         sentences = [catalog.sentences[c.index].text for c in chosen]
@@ -207,6 +223,8 @@ class Abstainer:
             for w in (m.group(0).lower() for m in _NAME_WORD.finditer(text))
         ):
             missing.append("name")
+        if "superlative" in wants and not _RANKING_WORD.search(" ".join(sentences)):
+            missing.append("superlative")
         coverage = 0.0
         for hit in result.hits[:3]:
             section_stems = set(content_terms(f"{' '.join(hit.section.path)} {hit.section.text}"))
@@ -214,7 +232,7 @@ class Abstainer:
             coverage = max(coverage, share)
         unknown = tuple(
             m.group(0) for m in _CAPITALISED.finditer(question)
-            if m.group(0).lower().split("'")[0].split("’")[0] not in vocab and m.group(0).upper() != m.group(0)
+            if m.group(0).upper() != m.group(0) and not self._known_name(m.group(0).lower().split("'")[0].split("’")[0])
         )
         best = chosen[0].score if chosen else 0.0
         terms = [t for t in content_terms(question) if t.split("'")[0] not in subjects]
@@ -238,12 +256,11 @@ class Abstainer:
             or (PERSONAL.search(question) and ev.vocabulary_share < self.min_vocabulary)
         ):
             return "off_topic"
-        unused_words = ev.vocabulary_share == 0 and ev.best < self.off_topic_score  # no word the documents use
-        if not follow_up and (ev.best < self.min_score or unused_words):
+        if ev.best < self.min_score and not follow_up:
             return "not_in_document"
         if ev.missing:
             return "not_in_document"
-        if ev.wants and ev.focus_coverage < self.min_focus and not follow_up:
+        if set(ev.wants) - {"superlative"} and ev.focus_coverage < self.min_focus and not follow_up:
             return "not_in_document"
         if ev.unknown_names and (
             ev.best < self.strong_score or COMPARISON.search(question) or not WHY_HOW.search(question)

@@ -75,6 +75,7 @@ class HybridSearch:
         self.weights = weights or Weights()
         self.refresh_seconds = refresh_seconds
         self.nearest_k = 400  # Chroma neighbours per query, all kinds together
+        self.strip_subjects = True  # dense query without the documents' subject names (see without_subjects)
         self._catalog: Catalog | None = None
         self._checked = 0.0
         self._lock = threading.Lock()
@@ -129,7 +130,7 @@ class HybridSearch:
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         catalog = self.catalog()
-        vector = self.embedder.embed([without_subjects(query, catalog.subjects)])[0]
+        vector = self.embedder.embed([self._dense_text(query, catalog)])[0]
         t1 = time.perf_counter()
         timings["embed_ms"] = (t1 - t0) * 1000
         n = len(catalog)
@@ -180,11 +181,30 @@ class HybridSearch:
         timings["total_ms"] = (time.perf_counter() - t0) * 1000
         return SearchResult(query, hits_out, vector, terms, timings, fused=fused)
 
+    def blend(self, result: SearchResult, other: SearchResult, weight: float) -> SearchResult:
+        """Re-rank ``result``'s sections by its fused scores plus ``weight`` times ``other``'s
+        (a follow-up: the standalone query, blended with the follow-up's own words)."""
+        catalog = self.catalog()
+        if result.fused is None or other.fused is None or result.fused.shape != other.fused.shape:
+            return result
+        fused = (result.fused + weight * other.fused) / (1.0 + weight)
+        known = {h.section.id: h for h in other.hits + result.hits}
+        hits = []
+        for i in np.lexsort((catalog.order_array, -fused))[: max(len(result.hits), 1)]:
+            sid = catalog.section_ids[i]
+            old = known.get(sid)
+            hits.append(SectionHit(catalog.sections[sid], float(fused[i]), dict(old.signals) if old else {},
+                                   dict(old.sentence_scores) if old else {}))
+        return SearchResult(result.query, hits, result.query_vector, result.terms, result.timings, result.parts, fused)
+
+    def _dense_text(self, query: str, catalog: Catalog) -> str:
+        return without_subjects(query, catalog.subjects) if self.strip_subjects else query
+
     def rescore_sentences(self, result: SearchResult, focus: str) -> None:
         """Score the retrieved sections' sentences against ``focus`` (a follow-up's own words),
         while the sections stay ranked by the expanded query."""
         catalog = self.catalog()
-        vector = self.embedder.embed([without_subjects(focus, catalog.subjects)])[0]
+        vector = self.embedder.embed([self._dense_text(focus, catalog)])[0]
         terms = content_terms(focus)
         bm25_sent, _ = catalog.lexical.score(terms)
         top = float(bm25_sent.max()) if bm25_sent.size and bm25_sent.max() > 0 else 1.0

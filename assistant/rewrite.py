@@ -41,24 +41,33 @@ def _strip_markers(text: str) -> str:
     return re.sub(r"\[\d+\]", "", text.split("\nSources")[0])
 
 
+_LIST_LEAD = re.compile(r"^.*\b(lists?|are|is|include[sd]?|including|spanning|span|such as|like|across|from|covers?"
+                        r"|comprises?|namely)\b\s+", re.I)
+
+
 def _ordinal_item(question: str, answer: str) -> str | None:
-    """'the second one' -> the second item of a list in the previous answer."""
+    """'the second one' -> the second item of a list in the previous answer.
+
+    The list is the sentence with the most separators; it starts after the lead-in of the first
+    item that has one ("Xiaomi works with partners spanning silicon, manufacturing, and content").
+    """
     m = _ORDINAL_REF.search(question)
     if not m:
         return None
     if ":" in answer:  # "Five pillars: a, b, c" - the list follows the colon
         answer = answer.split(":", 1)[1]
     separator = ";" if ";" in answer else ","
-    items = [re.sub(r"^(and|or)\s+", "", i.strip()) for i in re.split(separator + r"|\n", answer)]
-    items = [i for i in items if words(i)]
+    sentences = [t for t in re.split(r"(?<=[.!?])\s+|\n", answer) if t.strip()] or [answer]
+    sentence = max(sentences, key=lambda t: t.count(separator))
+    items = [re.sub(r"^(and|or)\s+", "", i.strip()).rstrip(".!?") for i in sentence.split(separator)]
+    run = [i for i in items if words(i)]
+    for n, item in enumerate(run[:-1]):
+        lead = _LIST_LEAD.match(item)
+        if lead:
+            run = [item[lead.end():]] + run[n + 1:]
+            break
     index = _ORDINALS[m.group(1).lower()]
-    if not items or index >= len(items):
-        return None
-    # A list may follow a lead-in ("The document lists X, Y, Z"): drop the lead-in words.
-    lead = re.match(r"^.*?\b(lists?|are|include[s]?|is)\b\s+", items[0])
-    if lead and index == 0:
-        return items[0][lead.end():]
-    return items[index]
+    return run[index] if run and index < len(run) else None
 
 
 def is_follow_up(question: str) -> bool:

@@ -35,6 +35,7 @@ from index.catalog import Catalog
 
 StreamEvent = tuple[str, Any]  # ("token", str) | ("answer", Answer)
 MAX_HISTORY_TURNS = 1000
+FOLLOW_UP_OWN_WEIGHT = 0.5  # a follow-up's own words next to its expanded query (tuned on follow-ups)
 
 
 class QuestionError(ValueError):
@@ -134,8 +135,9 @@ class Assistant:
         else:
             result = self.search.search(x["query"])
         if x["query"] != x["question"] and result.hits:
-            # A follow-up: sections come from the expanded query, sentences from its own words,
-            # and what the previous answer already said is not repeated.
+            # A follow-up: sections come from the expanded query blended with the follow-up's own
+            # words, sentences from its own words, and what the last answer said is not repeated.
+            result = self.search.blend(result, self.search.search(x["question"]), FOLLOW_UP_OWN_WEIGHT)
             self.search.rescore_sentences(result, x["question"])
             said = " ".join(t.content for t in x["history"] if t.role == "assistant")
             for hit in result.hits:
