@@ -178,7 +178,7 @@ class Abstainer:
         if word in self._vocab[1]:
             return True
         m = _DEMONYM.match(word)
-        return bool(m) and any(name.startswith(m.group(1)) for name in self._proper)
+        return m is not None and any(name.startswith(m.group(1)) for name in self._proper)
 
     def evidence(self, question: str, result: SearchResult, chosen: list[Candidate], catalog: Catalog) -> Evidence:
         vocab, stems = self.vocabulary(catalog)
