@@ -20,12 +20,13 @@ from assistant.evaluate import DEFAULT_SET, load_questions
 from assistant.models import Turn
 from assistant.retriever import Weights
 
-DENSE = ("title", "window", "sentence", "centroid")
 LEXICAL = ("bm25_sentence", "bm25_section")
 
 
 def only(*names: str) -> Weights:
-    return Weights(**{f.name: (getattr(Weights(), f.name) if f.name in names else 0.0) for f in fields(Weights)})
+    """The shipped weights of ``names`` (1.0 for a signal shipped at 0), every other signal off."""
+    shipped = Weights()
+    return Weights(**{f.name: (getattr(shipped, f.name) or 1.0) if f.name in names else 0.0 for f in fields(Weights)})
 
 
 CONFIGS: list[tuple[str, dict[str, Any]]] = [
@@ -35,9 +36,9 @@ CONFIGS: list[tuple[str, dict[str, Any]]] = [
     ("dense section centroid only", {"weights": only("centroid")}),
     ("BM25 sentences only", {"weights": only("bm25_sentence")}),
     ("BM25 sections only", {"weights": only("bm25_section")}),
-    ("all dense signals", {"weights": only(*DENSE)}),
+    ("all dense signals (heading vector off)", {"weights": only("window", "sentence", "centroid")}),
     ("all BM25 signals", {"weights": only(*LEXICAL)}),
-    ("hybrid without titles", {"weights": replace(Weights(), title=0.0)}),
+    ("hybrid plus the heading vector (title weight 0.3)", {"weights": replace(Weights(), title=0.3)}),
     ("hybrid without centroid", {"weights": replace(Weights(), centroid=0.0)}),
     ("hybrid without sentence signals", {"weights": replace(Weights(), sentence=0.0, bm25_sentence=0.0)}),
     ("hybrid, subject name kept in the dense query", {"strip_subjects": False}),

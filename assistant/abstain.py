@@ -62,7 +62,11 @@ NUMERIC = re.compile(
     r"|\bnet profit\b|\bwhat was .{0,30}\b(revenue|profit|income)\b"
     r"|\bwhat (is|was|are|were) (the |its |their |\w+['’]s )?(\w+ ){0,2}(range|capacity|weight|speed|size|valuation"
     r"|salary|fee|rate|ratio|count|total|budget|population|figure|amount|lifespan|duration)\b"
-    r"|\bwhat share of\b|\b(maximum|minimum|top|average|median) (\w+ )?(speed|storage|capacity|price|range|size)\b"
+    r"|\bwhat share of\b"
+    r"|\b(maximum|minimum|top|average|median|peak) (\w+ ){0,2}(speed|storage|capacity|price|range|size|wattage|power"
+    r"|resolution|rate)\b"
+    r"|\bwhat (\w+ )?(sizes?|capacit(y|ies)|wattages?|resolutions?|weights?|dimensions|megapixels?|prices?"
+    r"|refresh rates?|battery life|storage options)\b"
     r"|\bin (hertz|hz|watts?|mah|yuan|dollars|euros|rupees|gb|tb|km|kilometers|miles|inches|percent)\b"
     r"|\bwhich version\b|\bwhat version\b|\bversion number\b"
     r"|\bwhat (\w+ )?(revenue|profit|income|sales|valuation|market share)\b|\bsquare (metres|meters|feet)\b"
@@ -120,6 +124,10 @@ _YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b|\b(january|february|march|april|may|
 _NAME_WORD = re.compile(r"\b[A-Z][A-Za-z0-9&-]+")
 _CAPITAL_BIGRAM = re.compile(r"\b[A-Z][a-z]+ [A-Z][a-z]+\b")
 _CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][A-Za-z0-9&-]+")
+# "What does KOL stand for?": the answer must spell the acronym out.
+STAND_FOR = re.compile(r"\b(?:does|do|is|are)\s+(?:the\s+)?(?:abbreviation\s+|acronym\s+|term\s+)?[\"'“]?"
+                       r"([A-Z][A-Za-z]{1,7}?)s?[\"'”]?\s+(?:stand for|short for|mean\b(?!\s+for))")
+_NUMBER_TOKEN = re.compile(r"\b\d[\d,.]*\d[a-z]*\b|\b\d{2,}[a-z]*\b", re.I)
 # "the biggest market", "the best-selling product": the answer must say which ranks first.
 SUPERLATIVE = re.compile(
     r"\b(biggest|largest|most (popular|profitable|successful|important|expensive)|best[- ]selling|top[- ]selling"
@@ -141,6 +149,26 @@ class Evidence:
     unknown_names: tuple[str, ...]  # capitalised words of the question the documents never use
     best: float  # score of the best answer sentence
     vocabulary_share: float = 1.0  # share of the question's content words the documents use
+    unknown_figures: tuple[str, ...] = ()  # numbers and years of the question the documents never give
+
+
+def spells_out(acronym: str, text: str) -> bool:
+    """True when ``text`` has consecutive words whose initials spell ``acronym`` ("KOL" in
+    "key opinion leaders"), small linking words allowed between them."""
+    letters = acronym.lower()
+    tokens = re.findall(r"[A-Za-z]+", text)
+    for start in range(len(tokens)):
+        i, j = 0, start
+        while i < len(letters) and j < len(tokens):
+            word = tokens[j].lower()
+            if word[0] == letters[i]:
+                i += 1
+            elif word not in ("and", "of", "the", "for", "&") or i == 0:
+                break
+            j += 1
+        if i == len(letters):
+            return True
+    return False
 
 
 class Abstainer:
@@ -195,6 +223,9 @@ class Abstainer:
             wants.append("name")
         if SUPERLATIVE.search(question):
             wants.append("superlative")
+        acronym = STAND_FOR.search(question)
+        if acronym:
+            wants.append("expansion")
         focus = [t for t in content_terms(question) if t not in _TYPE_WORDS and t not in subjects]
         # The wanted fact must sit in an answer sentence that is about the question's subject.
         sentences = [catalog.sentences[c.index].text for c in chosen]
@@ -225,6 +256,8 @@ class Abstainer:
             missing.append("name")
         if "superlative" in wants and not _RANKING_WORD.search(" ".join(sentences)):
             missing.append("superlative")
+        if acronym and not spells_out(acronym.group(1), " ".join(sentences)):
+            missing.append("expansion")
         coverage = 0.0
         for hit in result.hits[:3]:
             section_stems = set(content_terms(f"{' '.join(hit.section.path)} {hit.section.text}"))
@@ -234,10 +267,13 @@ class Abstainer:
             m.group(0) for m in _CAPITALISED.finditer(question)
             if m.group(0).upper() != m.group(0) and not self._known_name(m.group(0).lower().split("'")[0].split("’")[0])
         )
+        # A figure or year the documents never give ("in 2021", "120W") cannot be confirmed.
+        figures = tuple(m.group(0) for m in _NUMBER_TOKEN.finditer(question)
+                        if m.group(0).lower().rstrip(".,") not in vocab)
         best = chosen[0].score if chosen else 0.0
         terms = [t for t in content_terms(question) if t.split("'")[0] not in subjects]
         share = sum(t in stems for t in terms) / len(terms) if terms else 0.0
-        return Evidence(tuple(wants), tuple(missing), coverage, unknown, best, share)
+        return Evidence(tuple(wants), tuple(missing), coverage, unknown, best, share, figures)
 
     def decide(self, question: str, result: SearchResult, chosen: list[Candidate], catalog: Catalog,
                follow_up: bool = False) -> str | None:
@@ -265,5 +301,7 @@ class Abstainer:
         if ev.unknown_names and (
             ev.best < self.strong_score or COMPARISON.search(question) or not WHY_HOW.search(question)
         ):
+            return "not_in_document"
+        if ev.unknown_figures and not WHY_HOW.search(question):  # a why/how premise can be corrected
             return "not_in_document"
         return None

@@ -235,3 +235,20 @@ def test_an_adjective_of_a_known_place_is_not_an_unknown_name() -> None:
     known = abstainer.evidence("Do Springfieldian coyotes buy anvils?", result, chosen, catalog)
     unknown = abstainer.evidence("Do Shelbyvillian coyotes buy anvils?", result, chosen, catalog)
     assert known.unknown_names == () and unknown.unknown_names == ("Shelbyvillian",)
+
+
+def test_what_an_acronym_stands_for_needs_its_expansion() -> None:
+    from assistant.abstain import spells_out
+
+    assert spells_out("KOL", "Acme hires key opinion leaders.") and not spells_out("KOL", "Regional KOLs help.")
+    catalog = catalog_of(DOC2)
+    assert decide_with(catalog, "What does ODM stand for?", "Acme works with several ODMs.") == "not_in_document"
+
+
+def test_a_figure_the_documents_never_give_is_not_confirmed() -> None:
+    catalog = catalog_of(DOC2)
+    listing = "Acme listed on the stock exchange in 2005."
+    assert decide_with(catalog, "Did Acme list on the stock exchange in 2005?", listing) is None
+    assert decide_with(catalog, "Did Acme list on the stock exchange in 2007?", listing) == "not_in_document"
+    # A why/how question's wrong figure is a premise the document can correct.
+    assert decide_with(catalog, "Why did Acme list on the stock exchange in 2007?", listing) is None
