@@ -73,7 +73,7 @@ NUMERIC = re.compile(
     r"|\b(rank|ranks|ranked|ranking)\b|\bnumber one\b|\btop \d+\b|\b(two|three|four|five|ten) (largest|biggest)\b"
     r"|\b(revenue|income|profit|spend|spending|earnings?|cost|price|margin|sales) per (user|month|year|unit|device"
     r"|customer|capita|head|employee|store)\b|\baverage (\w+ ){0,2}(revenue|price|cost|spend|selling price|margin"
-    r"|order)\b|\bwhat does (a|an|the|its|one|each) .{0,40}\bcost\b"
+    r"|order)\b|\bwhat does (a|an|the|its|one|each) [^?]{0,40}?\bcost\b(?! of)"
     r"|\b(sell|sells|retail|retails) for\b(?! (a|an|the)\b)"
     r"|\bwhat(['’]s| is| was| are| were) (the |its |their |\w+['’]s )?(\w+ )?market share\b",
     re.I,
@@ -81,7 +81,8 @@ NUMERIC = re.compile(
 # "the company's relations with ...": the question is about the documents' subject.
 GENERIC_SUBJECT = re.compile(r"\b(the|this) (company|firm|brand|business|group|organi[sz]ation)\b", re.I)
 PERSONAL = re.compile(r"\b(i|i'm|i've|i'd|my|me|mine)\b", re.I)
-WHY_HOW = re.compile(r"^\s*(why|how|since|given)\b", re.I)
+WHY_HOW = re.compile(r"^\s*(why|how|since|given)\b|^\s*what (led|made|caused|prompted|drove|motivated|pushed)\b",
+                     re.I)
 COMPARISON = re.compile(r"\b(compare[sd]?|comparison|versus|vs\.?|than|relative to|against)\b", re.I)
 DATE = re.compile(
     r"(^|\band |, )\s*when (did|was|is|were|will|does|do|has|have|had|are|can|could)\b"
@@ -105,7 +106,9 @@ NAME = re.compile(
     # Kinds whose members are proper names (organisations, places, models) ...
     r"\bwhich (\w+ ){0,2}(city|cities|country|countries|towns?|company|companies|manufacturers?|suppliers?|brands?"
     r"|firms?|banks?|chipmakers?|models?|startups?|vendors?|retailers?|operators?|carriers?|universit(y|ies)"
-    r"|agenc(y|ies)|competitors?|rivals?|sites?|websites?|marketplaces?)\b"
+    r"|agenc(y|ies)|competitors?|rivals?|sites?|websites?|marketplaces?)\b(?! (and|or|alliances?|partnerships?"
+    r"|channels?|stores?|relationships?|deals?|collaborations?|programs?|strateg|tiers?|lines?|categor|segments?"
+    r"|types?|kinds?|sales|networks?|ecosystems?))"
     # ... and one named member of a kind that is usually answered by categories ("which devices").
     r"|\bwhich (\w+ ){0,2}(partner|maker|provider|platform|device|product|phone|handset|smartphone|chipset|processor"
     r"|chip)\b(?!s| (categor|lines?|types?|kinds?|segments?|famil|groups?|tiers?))"

@@ -238,7 +238,14 @@ def without_subjects(query: str, subjects: set[str]) -> str:
 
 _PART_SPLIT = re.compile(
     r"\?\s+(?=\w)|;\s+|,?\s+(?:and|also|as well as|plus)\s+"
-    r"(?=(?:what|how|why|who|which|where|when|does|do|is|are|can|did|whom|by whom)\b)",
+    r"(?=(?:what|how|why|who|which|where|when|does|do|is|are|can|did|whom|by whom)\b)"
+    r"|,?\s+(?:and\s+)?then\s+(?:tell me\s+|explain\s+|say\s+|describe\s+)?",
+    re.I,
+)
+# "Compare X with Y", "Besides X, what about Y?": two parts that the split above cannot see.
+_TWO_THINGS = re.compile(
+    r"^\s*(?:compare|contrast)\s+(?P<a>.+?)\s+(?:with|to|against|versus|vs\.?|and)\s+(?P<b>.+)$"
+    r"|^\s*(?:besides|apart from|aside from|in addition to|beyond|other than)\s+(?P<c>[^,]+),\s*(?P<d>.+)$",
     re.I,
 )
 
@@ -250,7 +257,12 @@ def question_parts(question: str) -> list[str]:
     """
     if question.rstrip().endswith(")"):
         return [question]
-    parts = [p.strip(" ,?") for p in _PART_SPLIT.split(question) if p and len(content_terms(p)) >= 1]
+    two = _TWO_THINGS.match(question)
+    if two:
+        pieces = [g for g in two.groups() if g]
+    else:
+        pieces = _PART_SPLIT.split(question)
+    parts = [p.strip(" ,?.") for p in pieces if p and len(content_terms(p)) >= 1]
     return parts if len(parts) > 1 else [question]
 
 

@@ -46,6 +46,11 @@ def test_two_part_question_is_split_into_its_parts() -> None:
     assert len(parts) == 2
     assert "regulators" in parts[1]
     assert question_parts("What is the revenue model?") == ["What is the revenue model?"]
+    assert question_parts("Compare the Redmi ladder with the risks of moving upscale.") == [
+        "the Redmi ladder", "the risks of moving upscale"]
+    assert len(question_parts("Besides selling EVs, what does the report say about their costs?")) == 2
+    assert len(question_parts("Explain how Xiaomi incubates startups, then tell me what problems that creates.")) == 2
+    assert question_parts("How does Xiaomi compare with rivals on price?") == ["How does Xiaomi compare with rivals on price?"]
 
 
 def test_follow_up_borrows_the_subject_of_earlier_turns() -> None:
