@@ -50,7 +50,8 @@ def test_two_part_question_is_split_into_its_parts() -> None:
         "the Redmi ladder", "the risks of moving upscale"]
     assert len(question_parts("Besides selling EVs, what does the report say about their costs?")) == 2
     assert len(question_parts("Explain how Xiaomi incubates startups, then tell me what problems that creates.")) == 2
-    assert question_parts("How does Xiaomi compare with rivals on price?") == ["How does Xiaomi compare with rivals on price?"]
+    single = "How does Xiaomi compare with rivals on price?"
+    assert question_parts(single) == [single]
 
 
 def test_follow_up_borrows_the_subject_of_earlier_turns() -> None:
