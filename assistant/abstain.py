@@ -81,6 +81,8 @@ NUMERIC = re.compile(
 # "the company's relations with ...": the question is about the documents' subject.
 GENERIC_SUBJECT = re.compile(r"\b(the|this) (company|firm|brand|business|group|organi[sz]ation)\b", re.I)
 PERSONAL = re.compile(r"\b(i|i'm|i've|i'd|my|me|mine)\b", re.I)
+# "Who is Lei Jun?" asks who a named person is, not for a name (case-sensitive on purpose).
+WHO_IS_NAMED = re.compile(r"^\s*[Ww]ho (is|was) [A-Z][\w.-]+( [A-Z][\w.-]+)*\s*\??\s*$")
 WHY_HOW = re.compile(r"^\s*(why|how|since|given)\b|^\s*what (led|made|caused|prompted|drove|motivated|pushed)\b",
                      re.I)
 COMPARISON = re.compile(r"\b(compare[sd]?|comparison|versus|vs\.?|than|relative to|against)\b", re.I)
@@ -220,7 +222,7 @@ class Abstainer:
             wants.append("number")
         if DATE.search(question):
             wants.append("date")
-        if PERSON.search(question) and not NOT_A_PERSON.search(question):
+        if PERSON.search(question) and not NOT_A_PERSON.search(question) and not WHO_IS_NAMED.search(question):
             wants.append("person")
         if NAME.search(question):
             wants.append("name")

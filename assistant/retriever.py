@@ -183,6 +183,19 @@ class HybridSearch:
         timings["total_ms"] = (time.perf_counter() - t0) * 1000
         return SearchResult(query, hits_out, vector, terms, timings, fused=fused)
 
+    def overview(self) -> SearchResult:
+        """The documents' opening section and their summary or closing section, for "what is this
+        document about?": each scored by position, opening sentences first."""
+        catalog = self.catalog()
+        ordered = sorted((s for s in catalog.sections.values() if s.sentences), key=lambda s: catalog.order[s.id])
+        if not ordered:
+            return SearchResult("", [], np.zeros(0, np.float32), [], {})
+        closing = [s for s in ordered if _SUMMARY_TITLE.search(s.title)]
+        picked = [ordered[0]] + [s for s in closing[-1:] if s.id != ordered[0].id]
+        hits = [SectionHit(s, 1.0 - 0.01 * rank, {}, {i: 1.0 - 0.1 * n for n, i in enumerate(s.sentences)})
+                for rank, s in enumerate(picked)]
+        return SearchResult("", hits, np.zeros(0, np.float32), [], {})
+
     def blend(self, result: SearchResult, other: SearchResult, weight: float) -> SearchResult:
         """Re-rank ``result``'s sections by its fused scores plus ``weight`` times ``other``'s
         (a follow-up: the standalone query, blended with the follow-up's own words)."""
@@ -235,6 +248,8 @@ def without_subjects(query: str, subjects: set[str]) -> str:
     stripped = re.sub(r"\s{2,}", " ", _subject_pattern(frozenset(subjects)).sub(" ", query)).strip()
     return stripped if content_terms(stripped) else query
 
+
+_SUMMARY_TITLE = re.compile(r"\b(summary|conclusions?|overview|outlook|takeaways|closing|final thoughts)\b", re.I)
 
 _PART_SPLIT = re.compile(
     r"\?\s+(?=\w)|;\s+|,?\s+(?:and|also|as well as|plus)\s+"

@@ -24,7 +24,7 @@ from typing import Any, Protocol
 
 from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrough
 
-from assistant.abstain import Abstainer
+from assistant.abstain import INJECTION, Abstainer
 from assistant.answer import Candidate, ExtractiveAnswerer
 from assistant.models import Answer, Turn
 from assistant.prompts import load_text
@@ -35,6 +35,14 @@ from index.catalog import Catalog
 
 StreamEvent = tuple[str, Any]  # ("token", str) | ("answer", Answer)
 MAX_HISTORY_TURNS = 1000
+OVERVIEW = re.compile(  # a request about the whole document, not one of its parts
+    r"^\W*(?:please\s+)?(?:can you\s+|could you\s+)?(?:summari[sz]e|sum up|give me (?:a |an )?(?:summary|overview|gist)"
+    r"(?: of)?|(?:a |an )?(?:summary|overview|gist|tl;?dr)(?: of)?)\s*(?:(?:this|the|it|that)\s*(?:whole\s+)?"
+    r"(?:document|report|text|file|paper)?)?\s*(?:please)?\W*$"
+    r"|\bwhat(?:'s| is| are)\s+(?:this|the)\s+(?:document|report|text|file|paper)s?\s+(?:about|on)\b"
+    r"|\b(?:main|key)\s+(?:points|takeaways|ideas|message)\s+of\s+(?:this|the)\s+(?:document|report|text)\b",
+    re.I,
+)
 FOLLOW_UP_OWN_WEIGHT = 0.5  # a follow-up's own words next to its expanded query (tuned on follow-ups)
 
 
@@ -134,6 +142,12 @@ class Assistant:
             result: SearchResult = docs[0].metadata["result"]
         else:
             result = self.search.search(x["query"])
+        if OVERVIEW.search(x["question"]) and not INJECTION.search(x["question"]):
+            # "What is this document about?": the opening and closing sections, not a search.
+            result = self.search.overview()
+            chosen = self.extractive.select(x["query"], result, catalog) if result.hits else []
+            reason = None if chosen else "not_in_document"
+            return Decision(x["question"], x["history"], x["query"], result, catalog, chosen, reason)
         if x["query"] != x["question"] and result.hits:
             # A follow-up: sections come from the expanded query blended with the follow-up's own
             # words, sentences from its own words, and what the last answer said is not repeated.

@@ -82,3 +82,16 @@ def test_eval_harness_reports_every_metric(real_assistant) -> None:
                 "latency_p50_ms", "latency_p95_ms"):
         assert key in report["metrics"]
     assert report["metrics"]["quote_fidelity"] == 1.0
+
+
+@pytest.mark.parametrize("question", ["What is this document about?", "Summarize the report.", "Give me an overview"])
+def test_a_request_for_an_overview_gets_the_opening_and_closing_sections(real_assistant, question) -> None:
+    answer = real_assistant.ask(question)
+    assert not answer.abstained
+    assert [c.section for c in answer.citations] == ["Introduction", "Conclusion"]
+
+
+def test_summarising_one_part_is_a_search_not_an_overview(real_assistant) -> None:
+    answer = real_assistant.ask("Summarize the challenges and risks.")
+    assert not answer.abstained
+    assert "Introduction" not in [c.section for c in answer.citations]

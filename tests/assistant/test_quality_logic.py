@@ -210,6 +210,9 @@ def test_a_name_question_needs_a_proper_name_not_a_pluralised_acronym() -> None:
 
 def test_who_asking_for_a_customer_group_is_not_a_person_question() -> None:
     catalog = catalog_of(DOC2)
+    founding = "Acme was founded in 1999 by Jane Doe in Springfield."
+    assert decide_with(catalog, "Who is Jane Doe?", founding) is None
+    assert decide_with(catalog, "Who is the chief executive?", founding) == "not_in_document"
     assert decide_with(catalog, "Who are Acme's customers?", "Acme customers are coyotes and roadrunners.") is None
     assert decide_with(catalog, "Who is Acme's chief executive?",
                        "Acme customers are coyotes and roadrunners.") == "not_in_document"
