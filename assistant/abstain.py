@@ -121,6 +121,29 @@ NAME = re.compile(
     r"|\b(give|list|tell me|provide|share) (me )?(\w+ ){0,2}names?\b|\bname (them|it|each|all|one|two|three|the)\b"
     r"|\bby name\b|\b(their|its|his|her) names?\b", re.I,
 )
+# "Which camera company ...?": a name answers it only in a sentence that speaks of such organisations.
+ORG_KIND = re.compile(
+    r"\bwhich (?:\w+ ){0,2}(compan(?:y|ies)|firms?|manufacturers?|suppliers?|vendors?|chipmakers?|startups?|banks?"
+    r"|competitors?|rivals?|brands?|marketplaces?|websites?|sites?|carriers?|operators?|retailers?)\b", re.I)
+_KIND_WORDS = {
+    "compan": "company companies firm partner maker manufacturer supplier vendor startup business",
+    "firm": "company companies firm partner maker manufacturer supplier vendor startup business",
+    "manufactur": "manufacturer maker odm ems assembler factory partner supplier",
+    "supplier": "supplier vendor partner manufacturer maker",
+    "vendor": "vendor supplier partner",
+    "chipmaker": "chipmaker chipset silicon supplier partner",
+    "startup": "startup",
+    "bank": "bank financ lender",
+    "competitor": "competitor rival compet",
+    "rival": "competitor rival compet",
+    "brand": "brand label",
+    "marketplace": "marketplace platform site store",
+    "website": "website site platform store",
+    "site": "website site platform store",
+    "carrier": "carrier operator telecom",
+    "operator": "carrier operator telecom",
+    "retailer": "retailer retail chain store",
+}
 _NUMBER = re.compile(
     r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred"
     r"|thousand|million|billion|trillion|percent|dozen)\b", re.I)
@@ -254,9 +277,16 @@ class Abstainer:
         if "person" in wants and not any(m.group(0).lower() not in q_lower for m in _CAPITAL_BIGRAM.finditer(text)):
             missing.append("person")
         q_words = set(words(question))
+        kind = ORG_KIND.search(question)
+        if kind:  # a sentence with a name must speak of organisations of the asked kind
+            key = next(k for k in _KIND_WORDS if kind.group(1).lower().startswith(k))
+            kinds = {stem(w) for w in _KIND_WORDS[key].split()}
+            on_topic = [t for t, c in zip(sentences, chosen, strict=True) if t in on_topic and any(
+                k in term for term in content_terms(
+                    f"{t} {catalog.sections[catalog.sentences[c.index].section_id].title}") for k in kinds)]
         if "name" in wants and not any(
             w in self._proper and w not in q_words and w not in subjects and w not in STOPWORDS
-            for w in (m.group(0).lower() for m in _NAME_WORD.finditer(text))
+            for w in (m.group(0).lower() for m in _NAME_WORD.finditer(" ".join(on_topic)))
         ):
             missing.append("name")
         if "superlative" in wants and not _RANKING_WORD.search(" ".join(sentences)):

@@ -206,6 +206,9 @@ def test_a_name_question_needs_a_proper_name_not_a_pluralised_acronym() -> None:
     assert decide_with(catalog, named, "Acme works with several ODMs.") == "not_in_document"
     partner = "Which company does Acme partner with for rocket parts?"
     assert decide_with(catalog, partner, "Acme partners with Globex for rocket parts.") is None
+    # A name in a sentence that is not about companies does not answer "which company".
+    supplier = "Which company supplies Acme's anvils?"
+    assert decide_with(catalog, supplier, "Acme was founded in 1999 by Jane Doe in Springfield.") == "not_in_document"
 
 
 def test_who_asking_for_a_customer_group_is_not_a_person_question() -> None:
