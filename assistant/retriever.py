@@ -254,7 +254,8 @@ _SUMMARY_TITLE = re.compile(r"\b(summary|conclusions?|overview|outlook|takeaways
 _PART_SPLIT = re.compile(
     r"\?\s+(?=\w)|;\s+|,?\s+(?:and|also|as well as|plus)\s+"
     r"(?=(?:what|how|why|who|which|where|when|does|do|is|are|can|did|whom|by whom)\b)"
-    r"|,?\s+(?:and\s+)?then\s+(?:tell me\s+|explain\s+|say\s+|describe\s+)?",
+    r"|,?\s+(?:and\s+)?then\s+(?:tell me\s+|explain\s+|say\s+|describe\s+)?"
+    r"|(?<=[.!])\s+(?=[A-Z])|,?\s+and (?:also |then )?(?=about\b)",
     re.I,
 )
 # "Compare X with Y", "Besides X, what about Y?": two parts that the split above cannot see.

@@ -50,6 +50,8 @@ def test_two_part_question_is_split_into_its_parts() -> None:
         "the Redmi ladder", "the risks of moving upscale"]
     assert len(question_parts("Besides selling EVs, what does the report say about their costs?")) == 2
     assert len(question_parts("Explain how Xiaomi incubates startups, then tell me what problems that creates.")) == 2
+    assert len(question_parts("Describe the value proposition. Also, what risks does Xiaomi face?")) == 2
+    assert len(question_parts("Tell me about the revenue model and about the cost structure.")) == 2
     single = "How does Xiaomi compare with rivals on price?"
     assert question_parts(single) == [single]
 
