@@ -257,12 +257,12 @@ class Abstainer:
         focus = [t for t in content_terms(question) if t not in _TYPE_WORDS and t not in subjects]
         # The wanted fact must sit in an answer sentence that is about the question's subject.
         sentences = [catalog.sentences[c.index].text for c in chosen]
+        # Each sentence's words with its heading's: what the sentence is about.
+        about = [set(content_terms(f"{t} {catalog.sections[catalog.sentences[c.index].section_id].title}"))
+                 for t, c in zip(sentences, chosen, strict=True)]
         need = max(1, round(self.on_topic * min(len(focus), 5)))
-        on_topic = [t for t, c in zip(sentences, chosen, strict=True) if sum(
-            f in set(content_terms(f"{t} {catalog.sections[catalog.sentences[c.index].section_id].title}"))
-            for f in focus) >= need]
-        if not focus:
-            on_topic = sentences
+        topical = [i for i, terms in enumerate(about) if not focus or sum(f in terms for f in focus) >= need]
+        on_topic = [sentences[i] for i in topical]
         text = " ".join(on_topic)
         missing = []
         # "How many years between X and Y": two years, one in an on-topic sentence.
@@ -281,9 +281,7 @@ class Abstainer:
         if kind:  # a sentence with a name must speak of organisations of the asked kind
             key = next(k for k in _KIND_WORDS if kind.group(1).lower().startswith(k))
             kinds = {stem(w) for w in _KIND_WORDS[key].split()}
-            on_topic = [t for t, c in zip(sentences, chosen, strict=True) if t in on_topic and any(
-                k in term for term in content_terms(
-                    f"{t} {catalog.sections[catalog.sentences[c.index].section_id].title}") for k in kinds)]
+            on_topic = [sentences[i] for i in topical if any(k in term for term in about[i] for k in kinds)]
         if "name" in wants and not any(
             w in self._proper and w not in q_words and w not in subjects and w not in STOPWORDS
             for w in (m.group(0).lower() for m in _NAME_WORD.finditer(" ".join(on_topic)))

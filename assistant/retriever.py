@@ -215,11 +215,13 @@ class HybridSearch:
     def _dense_text(self, query: str, catalog: Catalog) -> str:
         return without_subjects(query, catalog.subjects) if self.strip_subjects else query
 
-    def rescore_sentences(self, result: SearchResult, focus: str) -> None:
+    def rescore_sentences(self, result: SearchResult, focus: str, vector: np.ndarray | None = None) -> None:
         """Score the retrieved sections' sentences against ``focus`` (a follow-up's own words),
-        while the sections stay ranked by the expanded query."""
+        while the sections stay ranked by the expanded query. ``vector``: focus's query vector,
+        when a search for it already embedded it."""
         catalog = self.catalog()
-        vector = self.embedder.embed([self._dense_text(focus, catalog)])[0]
+        if vector is None:
+            vector = self.embedder.embed([self._dense_text(focus, catalog)])[0]
         terms = content_terms(focus)
         bm25_sent, _ = catalog.lexical.score(terms)
         top = float(bm25_sent.max()) if bm25_sent.size and bm25_sent.max() > 0 else 1.0

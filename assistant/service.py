@@ -151,8 +151,9 @@ class Assistant:
         if x["query"] != x["question"] and result.hits:
             # A follow-up: sections come from the expanded query blended with the follow-up's own
             # words, sentences from its own words, and what the last answer said is not repeated.
-            result = self.search.blend(result, self.search.search(x["question"]), FOLLOW_UP_OWN_WEIGHT)
-            self.search.rescore_sentences(result, x["question"])
+            own = self.search.search(x["question"])
+            result = self.search.blend(result, own, FOLLOW_UP_OWN_WEIGHT)
+            self.search.rescore_sentences(result, x["question"], own.query_vector)
             said = " ".join(t.content for t in x["history"] if t.role == "assistant")
             for hit in result.hits:
                 for i in list(hit.sentence_scores):
