@@ -118,12 +118,17 @@ NAME = re.compile(
     r"|model|phone|partner|supplier|customer)\b"
     r"|\bwhat (is|was) the (model )?name\b|\bcalled\b|\bheadquarter|\bticker\b|\bstock (code|symbol)\b"
     r"|^\s*(list|name) (every|all|each)\b|\bwhich ones\b"
-    r"|\b(give|list|tell me|provide|share) (me )?(\w+ ){0,2}names?\b|\bname (them|it|each|all|one|two|three|the)\b"
+    r"|\b(give|list|tell me|provide|share) (me )?(\w+ ){0,2}names?\b"
+    r"|\bname (them|it|each|all|one|two|three|the)\b(?! (\w+ )?(kinds?|types?|sorts?|categories|forms?|ways?) of\b)"
+    r"|^\s*(please )?(list|name|identify|mention) (the |some |a few |any |all )?(of the |of its |of \w+['’]s )?"
+    r"(\w+ ){0,2}(compan(y|ies)|firms|manufacturers|suppliers|brands|banks|chipmakers|startups|vendors|retailers"
+    r"|operators|carriers|marketplaces|websites|competitors|rivals|cities|countries)\b"
     r"|\bby name\b|\b(their|its|his|her) names?\b", re.I,
 )
 # "Which camera company ...?": a name answers it only in a sentence that speaks of such organisations.
 ORG_KIND = re.compile(
-    r"\bwhich (?:\w+ ){0,2}(compan(?:y|ies)|firms?|manufacturers?|suppliers?|vendors?|chipmakers?|startups?|banks?"
+    r"(?:\bwhich|^\s*(?:please )?(?:list|name|identify|mention)(?: (?:the|some|a few|any|all))?(?: of (?:the|its))?)"
+    r" (?:\w+ ){0,2}(compan(?:y|ies)|firms?|manufacturers?|suppliers?|vendors?|chipmakers?|startups?|banks?"
     r"|competitors?|rivals?|brands?|marketplaces?|websites?|sites?|carriers?|operators?|retailers?)\b", re.I)
 _KIND_WORDS = {
     "compan": "company companies firm partner maker manufacturer supplier vendor startup business",
@@ -155,11 +160,15 @@ _CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][A-Za-z0-9&-]+")
 # "What does KOL stand for?": the answer must spell the acronym out.
 STAND_FOR = re.compile(r"\b(?:does|do|is|are)\s+(?:the\s+)?(?:abbreviation\s+|acronym\s+|term\s+)?[\"'“]?"
                        r"([A-Z][A-Za-z]{1,7}?)s?[\"'”]?\s+(?:stand for|short for|mean\b(?!\s+for))")
+_CLAUSE = re.compile(r"[,;:]\s|\s(?:before|after|while|whereas|and then|then)\s")
 _NUMBER_TOKEN = re.compile(r"\b\d[\d,.]*\d[a-z]*\b|\b\d{2,}[a-z]*\b", re.I)
 # "the biggest market", "the best-selling product": the answer must say which ranks first.
 SUPERLATIVE = re.compile(
     r"\b(biggest|largest|most (popular|profitable|successful|important|expensive)|best[- ]selling|top[- ]selling"
     r"|fastest[- ]growing|highest|lowest|smallest|cheapest|priciest)\b", re.I)
+# "the third-largest vendor": the answer must give that rank, not only "largest".
+_ORDINAL_RANK = re.compile(r"\b(second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|\d+(?:st|nd|rd|th))"
+                           r"[- ](?:\w+est|most|biggest|largest)\b", re.I)
 _RANKING_WORD = re.compile(r"\b(\w+est|most|top|leading|main|primary|anchor|first|largest|biggest)\b", re.I)
 _DEMONYM = re.compile(r"^(\w{4,}?)(ese|ian|ean|an|ish|i)$")  # Chinese, Indian, European, Spanish, Thai
 _TYPE_WORDS = frozenset(stem(w) for w in (
@@ -236,6 +245,20 @@ class Abstainer:
         m = _DEMONYM.match(word)
         return m is not None and any(name.startswith(m.group(1)) for name in self._proper)
 
+    def _question_names(self, question: str) -> list[str]:
+        """Stems of the names the question uses mid-sentence that the documents know ("India",
+        and "Indian" as "indi")."""
+        roots = []
+        for m in _CAPITALISED.finditer(question):
+            word = re.split(r"['’]", m.group(0).lower())[0]
+            if word in STOPWORDS:
+                continue
+            if word in self._proper:
+                roots.append(stem(word))
+            elif (d := _DEMONYM.match(word)) and self._known_name(word):
+                roots.append(d.group(1))
+        return roots
+
     def evidence(self, question: str, result: SearchResult, chosen: list[Candidate], catalog: Catalog) -> Evidence:
         vocab, stems = self.vocabulary(catalog)
         subjects = self._subjects
@@ -272,7 +295,12 @@ class Abstainer:
             m.group(0).lower() not in q_lower for m in _NUMBER.finditer(_YEAR.sub(" ", text))
         ):
             missing.append("number")
-        if "date" in wants and not any(m.group(0).lower() not in q_lower for m in _YEAR.finditer(text)):
+        # "In what year did it release its first phone?": the year must sit in a clause about the
+        # question's event, not in "founded in 2010, ... before releasing its first phone".
+        if "date" in wants and not any(
+            m.group(0).lower() not in q_lower and (not focus or set(content_terms(clause)) & set(focus))
+            for clause in _CLAUSE.split(text) for m in _YEAR.finditer(clause)
+        ):
             missing.append("date")
         if "person" in wants and not any(m.group(0).lower() not in q_lower for m in _CAPITAL_BIGRAM.finditer(text)):
             missing.append("person")
@@ -282,6 +310,13 @@ class Abstainer:
             key = next(k for k in _KIND_WORDS if kind.group(1).lower().startswith(k))
             kinds = {stem(w) for w in _KIND_WORDS[key].split()}
             on_topic = [sentences[i] for i in topical if any(k in term for term in about[i] for k in kinds)]
+        # "Which marketplaces in India?": a place or name the question is restricted to must be in
+        # the evidence (sentence or heading), or the evidence is about somewhere else.
+        restricted = [w for w in self._question_names(question) if w not in subjects]
+        if restricted and set(wants) & {"name", "number", "date", "person"} and not any(
+            any(term.startswith(root) for term in about[i] for root in restricted) for i in topical
+        ):
+            missing.append("restriction")
         if "name" in wants and not any(
             w in self._proper and w not in q_words and w not in subjects and w not in STOPWORDS
             for w in (m.group(0).lower() for m in _NAME_WORD.finditer(" ".join(on_topic)))
@@ -289,6 +324,9 @@ class Abstainer:
             missing.append("name")
         if "superlative" in wants and not _RANKING_WORD.search(" ".join(sentences)):
             missing.append("superlative")
+        ordinal = _ORDINAL_RANK.search(question)
+        if ordinal and not re.search(rf"\b{ordinal.group(1)}\b", " ".join(sentences), re.I):
+            missing.append("rank")
         if acronym and not spells_out(acronym.group(1), " ".join(sentences)):
             missing.append("expansion")
         coverage = 0.0

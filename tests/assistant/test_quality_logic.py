@@ -171,6 +171,8 @@ Listing
 Acme listed on the stock exchange in 2005.
 Outlook
 Acme expects steady anvil demand.
+Depots
+Acme opened a depot in 2003, long before it began exporting anvils to Ogdenville.
 """
 
 
@@ -200,6 +202,10 @@ def test_the_documents_subject_is_found_and_left_out_of_the_dense_query() -> Non
     assert without_subjects("What is Acme's revenue model?", catalog.subjects) == "What is revenue model?"
     assert without_subjects("ACME partners", catalog.subjects) == "partners"
     assert without_subjects("Acme?", catalog.subjects) == "Acme?"  # nothing else to search with
+    # "the company" stands for the subject too; "the business model" is a topic, not the subject.
+    assert without_subjects("How does the firm's shop work?", catalog.subjects) == "How does shop work?"
+    assert without_subjects("What is the business model?", catalog.subjects) == "What is the business model?"
+    assert without_subjects("How does the company work?", set()) == "How does the company work?"
 
 
 def test_a_name_question_needs_a_proper_name_not_a_pluralised_acronym() -> None:
@@ -266,3 +272,35 @@ def test_a_figure_the_documents_never_give_is_not_confirmed() -> None:
     assert decide_with(catalog, "Did Acme list on the stock exchange in 2007?", listing) == "not_in_document"
     # A why/how question's wrong figure is a premise the document can correct.
     assert decide_with(catalog, "Why did Acme list on the stock exchange in 2007?", listing) is None
+
+
+def test_a_year_answers_when_only_in_a_clause_about_the_asked_event() -> None:
+    catalog = catalog_of(DOC2)
+    depot = "Acme opened a depot in 2003, long before it began exporting anvils to Ogdenville."
+    assert decide_with(catalog, "When did Acme open its depot?", depot) is None
+    assert decide_with(catalog, "In what year did Acme begin exporting anvils?", depot) == "not_in_document"
+
+
+def test_a_name_the_question_is_restricted_to_must_be_in_the_evidence() -> None:
+    catalog = catalog_of(DOC2)
+    globex = "Acme partners with Globex for rocket parts."
+    assert decide_with(catalog, "Which company does Acme partner with for rocket parts?", globex) is None
+    assert decide_with(catalog, "Which company does Acme partner with in Ogdenville?", globex) == "not_in_document"
+    depot = "Acme opened a depot in 2003, long before it began exporting anvils to Ogdenville."
+    assert decide_with(catalog, "When did Acme open a depot for Ogdenville?", depot) is None
+
+
+def test_list_or_name_requests_want_names_but_name_the_kinds_of_does_not() -> None:
+    catalog = catalog_of(DOC2)
+    odms = "Acme works with several ODMs."
+    assert decide_with(catalog, "List the companies Acme works with.", odms) == "not_in_document"
+    assert decide_with(catalog, "List the companies Acme partners with.",
+                       "Acme partners with Globex for rocket parts.") is None
+    assert decide_with(catalog, "Name the kinds of partners Acme works with.", odms) is None
+
+
+def test_an_ordinal_rank_needs_that_rank_in_the_evidence() -> None:
+    catalog = catalog_of(DOC2)
+    largest = "Coyotes are the largest group."
+    assert decide_with(catalog, "Are coyotes the largest group of customers?", largest) is None
+    assert decide_with(catalog, "Are coyotes the second-largest group of customers?", largest) == "not_in_document"
