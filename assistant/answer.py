@@ -41,8 +41,10 @@ class ExtractiveAnswerer:
         self.margin = margin
 
     def _best_in(self, hit: SectionHit, rank: int, top: float, q_terms: set[str], catalog: Catalog,
-                 exclude: set[int]) -> Candidate | None:
-        """The best sentence of one retrieved section."""
+                 exclude: set[int], after: Candidate | None = None,
+                 covered: set[str] | None = None) -> Candidate | None:
+        """The best sentence of one retrieved section; with ``after``, the best one that may follow
+        it: nearly as good, or adding question terms it lacks."""
         rel = hit.score / top if top > 0 else 0.0
         best = None
         for i, s in hit.sentence_scores.items():
@@ -50,6 +52,9 @@ class ExtractiveAnswerer:
                 continue
             terms = set(content_terms(catalog.sentences[i].text)) & q_terms
             cand = Candidate(i, rank, s + 0.15 * rel, terms)
+            if after is not None and cand.score < after.score - self.margin and not (
+                    cand.terms - (after.terms if covered is None else covered)):
+                continue
             if best is None or cand.score > best.score:
                 best = cand
         return best
@@ -68,17 +73,21 @@ class ExtractiveAnswerer:
         chosen = [first]
         used = {first.index}
         rank_of = {h.section.id: r for r, h in enumerate(result.hits)}
+        picks: list[tuple[SectionHit, int, set[str], Candidate]] = []
         for part in result.parts:
             if not part.hits or len(chosen) >= limit:
                 continue
             hit = part.hits[0]
-            if any(catalog.sentences[c.index].section_id == hit.section.id for c in chosen):
-                continue
             rank = rank_of.get(hit.section.id, 1)
+            have = [c for c in chosen if catalog.sentences[c.index].section_id == hit.section.id]
+            if have:
+                picks.append((hit, rank, set(part.terms), have[0]))
+                continue
             cand = self._best_in(hit, rank, part.hits[0].score, set(part.terms), catalog, used)
             if cand:
                 chosen.append(cand)
                 used.add(cand.index)
+                picks.append((hit, rank, set(part.terms), cand))
         # A runner-up section that scores nearly as well as the top one adds its best sentence.
         for rank, hit in enumerate(result.hits[1:3], start=1):
             if len(chosen) >= limit or hit.score < self.runner_up * top:
@@ -89,11 +98,21 @@ class ExtractiveAnswerer:
             if cand and cand.score >= first.score - self.margin:
                 chosen.append(cand)
                 used.add(cand.index)
+        # Each part of a two-part question may take a second sentence of its section (one more
+        # sentence in all, after close runners-up): with one sentence per part, half of each
+        # part's key facts were left out (two-part key-phrase recall 0.82 -> 0.90 on tuning).
+        if picks:
+            limit += 1
+        for hit, rank, terms, best in picks:
+            cand = self._best_in(hit, rank, hit.score, terms, catalog, used, after=best)
+            if len(chosen) < limit and cand:
+                chosen.append(cand)
+                used.add(cand.index)
         # A second sentence of the top section when it is nearly as good and adds question terms.
         if len(chosen) < limit:
-            cand = self._best_in(result.hits[0], 0, top, q_terms, catalog, used)
             covered = set().union(*(c.terms for c in chosen))
-            if cand and (cand.score >= first.score - self.margin or (cand.terms - covered)):
+            cand = self._best_in(result.hits[0], 0, top, q_terms, catalog, used, after=first, covered=covered)
+            if cand:
                 chosen.append(cand)
         return chosen
 

@@ -73,6 +73,9 @@ def test_two_part_question_cites_both_sections(real_assistant) -> None:
     )
     cited = {c.section for c in answer.citations}
     assert {"Ecosystem Incubation and IoT Platform Expansion", "Ecosystem Fragmentation and Quality Control"} <= cited
+    # Each part gets the sentence that answers it, not only its section's first match.
+    assert "third-party hardware startups" in answer.answer
+    assert "Inconsistent third party accessory quality" in answer.answer
 
 
 def test_eval_harness_reports_every_metric(real_assistant) -> None:

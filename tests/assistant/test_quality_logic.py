@@ -304,3 +304,27 @@ def test_an_ordinal_rank_needs_that_rank_in_the_evidence() -> None:
     largest = "Coyotes are the largest group."
     assert decide_with(catalog, "Are coyotes the largest group of customers?", largest) is None
     assert decide_with(catalog, "Are coyotes the second-largest group of customers?", largest) == "not_in_document"
+
+
+def test_each_part_of_a_two_part_question_may_take_two_sentences() -> None:
+    from assistant.answer import ExtractiveAnswerer
+
+    catalog = catalog_of(DOC2)
+    by_title = {s.title: s for s in catalog.sections.values()}
+
+    def hit(title: str, scores: list[float]) -> SectionHit:
+        section = by_title[title]
+        return SectionHit(section, 1.0, {}, dict(zip(section.sentences, scores, strict=True)))
+
+    question = "Who are Acme's partners, and who are its customers?"
+    whole = SearchResult(question, [hit("Partners", [0.9, 0.5]), hit("Customers", [0.6, 0.3])], None, [], {},
+                         parts=[SearchResult("who are Acme's partners", [hit("Partners", [0.9, 0.5])], None,
+                                             ["partner"], {}),
+                                SearchResult("who are its customers", [hit("Customers", [0.6, 0.3])], None,
+                                             ["customer", "largest"], {})])  # type: ignore[arg-type]
+    chosen = ExtractiveAnswerer(Settings()).select(question, whole, catalog)
+    texts = [catalog.sentences[c.index].text for c in chosen]
+    # Four sentences (one more than a one-part answer): both of each part's section.
+    assert texts[0] == "Acme works with several ODMs."
+    assert set(texts) == {"Acme works with several ODMs.", "Acme partners with Globex for rocket parts.",
+                          "Acme customers are coyotes and roadrunners.", "Coyotes are the largest group."}
