@@ -160,6 +160,13 @@ _CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][A-Za-z0-9&-]+")
 # "What does KOL stand for?": the answer must spell the acronym out.
 STAND_FOR = re.compile(r"\b(?:does|do|is|are)\s+(?:the\s+)?(?:abbreviation\s+|acronym\s+|term\s+)?[\"'“]?"
                        r"([A-Z][A-Za-z]{1,7}?)s?[\"'”]?\s+(?:stand for|short for|mean\b(?!\s+for))")
+# Counts of things that are named ("how many sub-brands"): a sentence naming them answers.
+_HOW_MANY_NAMED = re.compile(r"\bhow many (\w+[ -]){0,2}(brands|sub[- ]?brands|tiers|labels|product lines|series)\b",
+                             re.I)
+_NAME_GROUP = re.compile(r"\b[A-Z][\w&-]*(?:\s[A-Z][\w&-]*)*")
+_HOW_MUCH_OF = re.compile(r"\bhow much of\b", re.I)
+_SHARE_WORDS = re.compile(r"\b(largest|biggest|greatest|smallest|main|majority|bulk|most)\b(\s\w+){0,2}\s"
+                          r"(share|part|portion|proportion|of (its|the))\b", re.I)
 _CLAUSE = re.compile(r"[,;:]\s|\s(?:before|after|while|whereas|and then|then)\s")
 _NUMBER_TOKEN = re.compile(r"\b\d[\d,.]*\d[a-z]*\b|\b\d{2,}[a-z]*\b", re.I)
 # "the biggest market", "the best-selling product": the answer must say which ranks first.
@@ -245,6 +252,16 @@ class Abstainer:
         m = _DEMONYM.match(word)
         return m is not None and any(name.startswith(m.group(1)) for name in self._proper)
 
+    def _names_in(self, sentence: str, exclude: set[str]) -> set[str]:
+        """The names a sentence lists ("Redmi", "POCO", "Mi Home"), leaving out the documents'
+        subjects and the words in ``exclude``."""
+        names = set()
+        for m in _NAME_GROUP.finditer(sentence):
+            group = {w.lower() for w in m.group(0).split()}
+            if group & self._proper and not group <= self._subjects | exclude:
+                names.add(m.group(0))
+        return names
+
     def _question_names(self, question: str) -> list[str]:
         """Stems of the names the question uses mid-sentence that the documents know ("India",
         and "Indian" as "indi")."""
@@ -288,10 +305,15 @@ class Abstainer:
         on_topic = [sentences[i] for i in topical]
         text = " ".join(on_topic)
         missing = []
+        q_words = set(words(question))
         # "How many years between X and Y": two years, one in an on-topic sentence.
         years_ok = "year" in q_lower and bool(_YEAR.search(text)) and len(
             {m.group(0) for m in _YEAR.finditer(" ".join(sentences))}) >= 2
-        if "number" in wants and not years_ok and not any(
+        # "How many sub-brands?" is answered by a sentence that lists them by name; "how much of
+        # its revenue" by one that says which share is largest.
+        listed = bool(_HOW_MANY_NAMED.search(question)) and any(len(self._names_in(t, q_words)) >= 2 for t in on_topic)
+        share = bool(_HOW_MUCH_OF.search(question)) and bool(_SHARE_WORDS.search(text))
+        if "number" in wants and not years_ok and not listed and not share and not any(
             m.group(0).lower() not in q_lower for m in _NUMBER.finditer(_YEAR.sub(" ", text))
         ):
             missing.append("number")
@@ -304,7 +326,6 @@ class Abstainer:
             missing.append("date")
         if "person" in wants and not any(m.group(0).lower() not in q_lower for m in _CAPITAL_BIGRAM.finditer(text)):
             missing.append("person")
-        q_words = set(words(question))
         kind = ORG_KIND.search(question)
         if kind:  # a sentence with a name must speak of organisations of the asked kind
             key = next(k for k in _KIND_WORDS if kind.group(1).lower().startswith(k))

@@ -173,6 +173,8 @@ Outlook
 Acme expects steady anvil demand.
 Depots
 Acme opened a depot in 2003, long before it began exporting anvils to Ogdenville.
+Brands
+Acme sells under the Roadster and Blastco labels. Anvils bring the largest share of revenue.
 """
 
 
@@ -328,3 +330,13 @@ def test_each_part_of_a_two_part_question_may_take_two_sentences() -> None:
     assert texts[0] == "Acme works with several ODMs."
     assert set(texts) == {"Acme works with several ODMs.", "Acme partners with Globex for rocket parts.",
                           "Acme customers are coyotes and roadrunners.", "Coyotes are the largest group."}
+
+
+def test_a_count_of_named_things_is_answered_by_naming_them() -> None:
+    catalog = catalog_of(DOC2)
+    labels = "Acme sells under the Roadster and Blastco labels."
+    assert decide_with(catalog, "How many brands does Acme sell under?", labels) is None
+    assert decide_with(catalog, "How many stores does Acme sell through?", labels) == "not_in_document"
+    share = "Anvils bring the largest share of revenue."
+    assert decide_with(catalog, "How much of Acme's revenue comes from anvils?", share) is None
+    assert decide_with(catalog, "What percentage of Acme's revenue comes from anvils?", share) == "not_in_document"
