@@ -25,7 +25,7 @@ from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 
-from index.catalog import GENERIC_SUBJECT, Catalog, SectionView, content_terms
+from index.catalog import SUBJECT_STAND_IN, Catalog, SectionView, content_terms
 from index.embeddings import Embedder
 from index.store import ChromaStore
 
@@ -248,7 +248,7 @@ def without_subjects(query: str, subjects: set[str]) -> str:
     """
     if not subjects:
         return query
-    stripped = GENERIC_SUBJECT.sub(" ", _subject_pattern(frozenset(subjects)).sub(" ", query))
+    stripped = SUBJECT_STAND_IN.sub(" ", _subject_pattern(frozenset(subjects)).sub(" ", query))
     stripped = re.sub(r"\s{2,}", " ", stripped).strip()
     return stripped if content_terms(stripped) else query
 

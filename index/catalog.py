@@ -173,7 +173,7 @@ class Catalog:
 # "the company" in a question about a report on one company names that company: like the subject's
 # own name it tells no section from another. ("the business" and "the group" are left alone: they
 # head compounds such as "the business model".)
-GENERIC_SUBJECT = re.compile(r"\b(?:the|this|that) (?:company|firm|corporation|brand)(?:['’]s)?\b", re.I)
+SUBJECT_STAND_IN = re.compile(r"\b(?:the|this|that) (?:company|firm|corporation|brand)(?:['’]s)?\b", re.I)
 
 
 def subject_names(catalog: Catalog, share: float = 0.25) -> set[str]:
