@@ -85,6 +85,8 @@ PERSONAL = re.compile(r"\b(i|i'm|i've|i'd|my|me|mine)\b", re.I)
 WHO_IS_NAMED = re.compile(r"^\s*[Ww]ho (is|was) [A-Z][\w.-]+( [A-Z][\w.-]+)*\s*\??\s*$")
 WHY_HOW = re.compile(r"^\s*(why|how|since|given)\b|^\s*what (led|made|caused|prompted|drove|motivated|pushed)\b",
                      re.I)
+PREMISE = re.compile(r"^\s*(since|given( that)?|now that|because|as)\b[^,?]{8,},\s*\w", re.I)
+_PREMISE_CAN_MISS = frozenset({"number", "date", "name", "person", "superlative", "rank", "restriction"})
 COMPARISON = re.compile(r"\b(compare[sd]?|comparison|versus|vs\.?|than|relative to|against)\b", re.I)
 DATE = re.compile(
     r"(^|\band |, )\s*when (did|was|is|were|will|does|do|has|have|had|are|can|could)\b"
@@ -386,9 +388,12 @@ class Abstainer:
             return "off_topic"
         if ev.best < self.min_score and not follow_up:
             return "not_in_document"
-        if ev.missing:
+        # "Since X makes its own chips, how much does it save?": the premise is what the document
+        # can speak to (and correct), so the evidence for it is the answer, not the missing figure.
+        premise = bool(PREMISE.search(question))
+        if ev.missing and not (premise and set(ev.missing) <= _PREMISE_CAN_MISS):
             return "not_in_document"
-        if set(ev.wants) - {"superlative"} and ev.focus_coverage < self.min_focus and not follow_up:
+        if set(ev.wants) - {"superlative"} and ev.focus_coverage < self.min_focus and not (follow_up or premise):
             return "not_in_document"
         if ev.unknown_names and (
             ev.best < self.strong_score or COMPARISON.search(question) or not WHY_HOW.search(question)

@@ -340,3 +340,11 @@ def test_a_count_of_named_things_is_answered_by_naming_them() -> None:
     share = "Anvils bring the largest share of revenue."
     assert decide_with(catalog, "How much of Acme's revenue comes from anvils?", share) is None
     assert decide_with(catalog, "What percentage of Acme's revenue comes from anvils?", share) == "not_in_document"
+
+
+def test_a_false_premise_asking_for_a_figure_is_answered_with_what_the_document_says() -> None:
+    catalog = catalog_of(DOC2)
+    globex = "Acme partners with Globex for rocket parts."
+    assert decide_with(catalog, "How much does Acme save by making its own rocket parts?", globex) == "not_in_document"
+    # The premise is what the document speaks to (here: it buys them from a partner).
+    assert decide_with(catalog, "Since Acme makes its own rocket parts, how much does it save?", globex) is None
