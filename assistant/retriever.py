@@ -265,7 +265,8 @@ _PART_SPLIT = re.compile(
 # "Compare X with Y", "Besides X, what about Y?": two parts that the split above cannot see.
 _TWO_THINGS = re.compile(
     r"^\s*(?:compare|contrast)\s+(?P<a>.+?)\s+(?:with|to|against|versus|vs\.?|and)\s+(?P<b>.+)$"
-    r"|^\s*(?:besides|apart from|aside from|in addition to|beyond|other than)\s+(?P<c>[^,]+),\s*(?P<d>.+)$",
+    r"|^\s*(?:besides|apart from|aside from|in addition to|beyond|other than)\s+(?P<c>[^,]+),\s*(?P<d>.+)$"
+    r"|^\s*(?:since|given(?: that)?|now that)\s+(?P<e>[^,]{8,}),\s*(?P<f>.+)$",
     re.I,
 )
 

@@ -52,6 +52,9 @@ def test_two_part_question_is_split_into_its_parts() -> None:
     assert len(question_parts("Explain how Xiaomi incubates startups, then tell me what problems that creates.")) == 2
     assert len(question_parts("Describe the value proposition. Also, what risks does Xiaomi face?")) == 2
     assert len(question_parts("Tell me about the revenue model and about the cost structure.")) == 2
+    # A premise is searched on its own too: what the document says about it is the correction.
+    assert question_parts("Since Xiaomi makes all its own chips, how much does it save?") == [
+        "Xiaomi makes all its own chips", "how much does it save"]
     single = "How does Xiaomi compare with rivals on price?"
     assert question_parts(single) == [single]
 
