@@ -169,6 +169,7 @@ _NAME_GROUP = re.compile(r"\b[A-Z][\w&-]*(?:\s[A-Z][\w&-]*)*")
 _HOW_MUCH_OF = re.compile(r"\bhow much of\b", re.I)
 _SHARE_WORDS = re.compile(r"\b(largest|biggest|greatest|smallest|main|majority|bulk|most)\b(\s\w+){0,2}\s"
                           r"(share|part|portion|proportion|of (its|the))\b", re.I)
+_NEAR_WORDS = 6
 _CLAUSE = re.compile(r"[,;:]\s|\s(?:before|after|while|whereas|and then|then)\s")
 _NUMBER_TOKEN = re.compile(r"\b\d[\d,.]*\d[a-z]*\b|\b\d{2,}[a-z]*\b", re.I)
 # "the biggest market", "the best-selling product": the answer must say which ranks first.
@@ -264,6 +265,21 @@ class Abstainer:
                 names.add(m.group(0))
         return names
 
+    def _names_near(self, sentence: str, q_words: set[str], focus: list[str], near: int | None) -> bool:
+        """Whether the sentence has a name the question does not give; with ``near``, within that
+        many words of one of the question's focus words."""
+        tokens = [re.split(r"['’]", t)[0] for t in re.findall(r"[A-Za-z0-9][\w&'’-]*", sentence)]
+        stems = [stem(t.lower()) for t in tokens]
+        for i, tok in enumerate(tokens):
+            w = tok.lower()
+            if not (tok[:1].isupper() and w in self._proper and w not in q_words and w not in self._subjects
+                    and w not in STOPWORDS):
+                continue
+            if near is None or not focus or any(
+                    stems[j] in focus for j in range(max(0, i - near), min(len(tokens), i + near + 1)) if j != i):
+                return True
+        return False
+
     def _question_names(self, question: str) -> list[str]:
         """Stems of the names the question uses mid-sentence that the documents know ("India",
         and "Indian" as "indi")."""
@@ -340,9 +356,11 @@ class Abstainer:
             any(term.startswith(root) for term in about[i] for root in restricted) for i in topical
         ):
             missing.append("restriction")
+        # "Which camera brand does it partner with?": for a kind of organisation, the name must
+        # stand near what the question asks about, not anywhere in a long sentence.
+        near = _NEAR_WORDS if kind else None
         if "name" in wants and not any(
-            w in self._proper and w not in q_words and w not in subjects and w not in STOPWORDS
-            for w in (m.group(0).lower() for m in _NAME_WORD.finditer(" ".join(on_topic)))
+            self._names_near(t, q_words, focus, near) for t in on_topic
         ):
             missing.append("name")
         if "superlative" in wants and not _RANKING_WORD.search(" ".join(sentences)):

@@ -178,6 +178,8 @@ Depots
 Acme opened a depot in 2003, long before it began exporting anvils to Ogdenville.
 Brands
 Acme sells under the Roadster and Blastco labels. Anvils bring the largest share of revenue.
+Imaging
+A multi brand strategy has Zoomer focusing on value devices while the main line pushes camera collaborations.
 """
 
 
@@ -351,3 +353,11 @@ def test_a_false_premise_asking_for_a_figure_is_answered_with_what_the_document_
     assert decide_with(catalog, "How much does Acme save by making its own rocket parts?", globex) == "not_in_document"
     # The premise is what the document speaks to (here: it buys them from a partner).
     assert decide_with(catalog, "Since Acme makes its own rocket parts, how much does it save?", globex) is None
+
+
+def test_a_kind_of_organisation_is_answered_only_by_a_name_near_what_is_asked() -> None:
+    catalog = catalog_of(DOC2)
+    imaging = next(x.text for x in catalog.sentences if x.text.startswith("A multi brand strategy"))
+    assert decide_with(catalog, "Which brand focuses on value devices?", imaging) is None
+    # The sentence names a brand and mentions camera collaborations, but never names the partner.
+    assert decide_with(catalog, "Which camera brand does Acme partner with?", imaging) == "not_in_document"
