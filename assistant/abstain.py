@@ -265,7 +265,7 @@ class Abstainer:
                 names.add(m.group(0))
         return names
 
-    def _names_near(self, sentence: str, q_words: set[str], focus: list[str], near: int | None) -> bool:
+    def _names_near(self, sentence: str, q_words: set[str], focus: set[str], near: int | None) -> bool:
         """Whether the sentence has a name the question does not give; with ``near``, within that
         many words of one of the question's focus words."""
         tokens = [re.split(r"['’]", t)[0] for t in re.findall(r"[A-Za-z0-9][\w&'’-]*", sentence)]
@@ -313,6 +313,7 @@ class Abstainer:
         if acronym:
             wants.append("expansion")
         focus = [t for t in content_terms(question) if t not in _TYPE_WORDS and t not in subjects]
+        focus_set = set(focus)
         # The wanted fact must sit in an answer sentence that is about the question's subject.
         sentences = [catalog.sentences[c.index].text for c in chosen]
         # Each sentence's words with its heading's: what the sentence is about.
@@ -330,15 +331,15 @@ class Abstainer:
         # "How many sub-brands?" is answered by a sentence that lists them by name; "how much of
         # its revenue" by one that says which share is largest.
         listed = bool(_HOW_MANY_NAMED.search(question)) and any(len(self._names_in(t, q_words)) >= 2 for t in on_topic)
-        share = bool(_HOW_MUCH_OF.search(question)) and bool(_SHARE_WORDS.search(text))
-        if "number" in wants and not years_ok and not listed and not share and not any(
+        largest_share = bool(_HOW_MUCH_OF.search(question)) and bool(_SHARE_WORDS.search(text))
+        if "number" in wants and not years_ok and not listed and not largest_share and not any(
             m.group(0).lower() not in q_lower for m in _NUMBER.finditer(_YEAR.sub(" ", text))
         ):
             missing.append("number")
         # "In what year did it release its first phone?": the year must sit in a clause about the
         # question's event, not in "founded in 2010, ... before releasing its first phone".
         if "date" in wants and not any(
-            m.group(0).lower() not in q_lower and (not focus or set(content_terms(clause)) & set(focus))
+            m.group(0).lower() not in q_lower and (not focus or not focus_set.isdisjoint(content_terms(clause)))
             for clause in _CLAUSE.split(text) for m in _YEAR.finditer(clause)
         ):
             missing.append("date")
@@ -360,7 +361,7 @@ class Abstainer:
         # stand near what the question asks about, not anywhere in a long sentence.
         near = _NEAR_WORDS if kind else None
         if "name" in wants and not any(
-            self._names_near(t, q_words, focus, near) for t in on_topic
+            self._names_near(t, q_words, focus_set, near) for t in on_topic
         ):
             missing.append("name")
         if "superlative" in wants and not _RANKING_WORD.search(" ".join(sentences)):
