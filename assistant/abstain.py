@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from assistant.retriever import question_parts
 from index.catalog import STOPWORDS, Catalog, content_terms, stem, words
 
 if TYPE_CHECKING:
@@ -93,7 +94,8 @@ DATE = re.compile(
     r"|\bwhat year\b|\bwhich year\b|\bwhat date\b|\bsince when\b|\bhow long ago\b", re.I)
 PERSON = re.compile(
     r"^\s*who\b(?!.{0,40}\b(aimed|targeted|for|meant|designed)\b)|\bby whom\b"
-    r"|\bnames? of (the |its |\w+['’]s )?(people|persons?|founders?|co-?founders?|executives?|leaders?|managers?"
+    r"|\bnames? of (the |its |\w+['’]s )?(other |remaining |\w+ )?(people|persons?|founders?|co-?founders?"
+    r"|executives?|leaders?|managers?"
     r"|directors?|employees|staff|ceo|cfo|team)\b"
     r"|\bwho (is|was|are|were) (the |its |\w+['’]s )"
     r"|\b(ceo|cfo|cto|coo|chief \w+ officer|chairman|chairwoman|president)\b"
@@ -110,7 +112,8 @@ NAME = re.compile(
     # Kinds whose members are proper names (organisations, places, models) ...
     r"\bwhich (\w+ ){0,2}(city|cities|country|countries|towns?|company|companies|manufacturers?|suppliers?|brands?"
     r"|firms?|banks?|chipmakers?|models?|startups?|vendors?|retailers?|operators?|carriers?|universit(y|ies)"
-    r"|agenc(y|ies)|competitors?|rivals?|sites?|websites?|marketplaces?)\b(?! (and|or|alliances?|partnerships?"
+    r"|agenc(y|ies)|competitors?|rivals?|sites?|websites?|marketplaces?|factory|factories|plants?)\b"
+    r"(?! (and|or|alliances?|partnerships?"
     r"|channels?|stores?|relationships?|deals?|collaborations?|programs?|strateg|tiers?|lines?|categor|segments?"
     r"|types?|kinds?|sales|networks?|ecosystems?))"
     # ... and one named member of a kind that is usually answered by categories ("which devices").
@@ -131,7 +134,8 @@ NAME = re.compile(
 ORG_KIND = re.compile(
     r"(?:\bwhich|^\s*(?:please )?(?:list|name|identify|mention)(?: (?:the|some|a few|any|all))?(?: of (?:the|its))?)"
     r" (?:\w+ ){0,2}(compan(?:y|ies)|firms?|manufacturers?|suppliers?|vendors?|chipmakers?|startups?|banks?"
-    r"|competitors?|rivals?|brands?|marketplaces?|websites?|sites?|carriers?|operators?|retailers?)\b", re.I)
+    r"|competitors?|rivals?|brands?|marketplaces?|websites?|sites?|carriers?|operators?|retailers?"
+    r"|factory|factories|plants?)\b", re.I)
 _KIND_WORDS = {
     "compan": "company companies firm partner maker manufacturer supplier vendor startup business",
     "firm": "company companies firm partner maker manufacturer supplier vendor startup business",
@@ -150,6 +154,8 @@ _KIND_WORDS = {
     "carrier": "carrier operator telecom",
     "operator": "carrier operator telecom",
     "retailer": "retailer retail chain store",
+    "factor": "factory plant manufacturer assembler odm ems",
+    "plant": "factory plant manufacturer assembler odm ems",
 }
 _NUMBER = re.compile(
     r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred"
@@ -169,6 +175,7 @@ _NAME_GROUP = re.compile(r"\b[A-Z][\w&-]*(?:\s[A-Z][\w&-]*)*")
 _HOW_MUCH_OF = re.compile(r"\bhow much of\b", re.I)
 _SHARE_WORDS = re.compile(r"\b(largest|biggest|greatest|smallest|main|majority|bulk|most)\b(\s\w+){0,2}\s"
                           r"(share|part|portion|proportion|of (its|the))\b", re.I)
+_ASKS = re.compile(r"\b(what|which|who|whom|when|where|why|how)\b", re.I)
 _NEAR_WORDS = 6
 _CLAUSE = re.compile(r"[,;:]\s|\s(?:before|after|while|whereas|and then|then)\s")
 _NUMBER_TOKEN = re.compile(r"\b\d[\d,.]*\d[a-z]*\b|\b\d{2,}[a-z]*\b", re.I)
@@ -197,6 +204,7 @@ class Evidence:
     best: float  # score of the best answer sentence
     vocabulary_share: float = 1.0  # share of the question's content words the documents use
     unknown_figures: tuple[str, ...] = ()  # numbers and years of the question the documents never give
+    corrected: bool = False  # an answer sentence gives its own year / name for the question's unknown ones
 
 
 def spells_out(acronym: str, text: str) -> bool:
@@ -229,6 +237,9 @@ class Abstainer:
         self.strong_score = strong_score
         self.min_vocabulary = min_vocabulary
         self.off_topic_score = 0.55
+        # "If my handset breaks, what help can I expect?": a personal question in everyday words is
+        # on topic when some of its words are the documents' and an answer sentence matches well.
+        self.personal_on_topic = 0.65
         self.on_topic = 0.4  # share of focus words an answer sentence needs to count as evidence
         self._vocab: tuple[str | None, set[str], set[str]] = (None, set(), set())
         self._subjects: set[str] = set()
@@ -319,8 +330,13 @@ class Abstainer:
         # Each sentence's words with its heading's: what the sentence is about.
         about = [set(content_terms(f"{t} {catalog.sections[catalog.sentences[c.index].section_id].title}"))
                  for t, c in zip(sentences, chosen, strict=True)]
-        need = max(1, round(self.on_topic * min(len(focus), 5)))
-        topical = [i for i, terms in enumerate(about) if not focus or sum(f in terms for f in focus) >= need]
+        # A two-part question ("In what year ..., and which ...?"): on topic for either part.
+        # A part with one focus word is a topic when it asks (not "..., list them by name").
+        part_focus = [f for p in question_parts(question)
+                      if len(f := [t for t in content_terms(p) if t in focus_set]) >= 2 or (f and _ASKS.search(p))]
+        part_focus = part_focus if len(part_focus) > 1 else [focus]
+        topical = [i for i, terms in enumerate(about) if not focus or any(
+            sum(f in terms for f in pf) >= max(1, round(self.on_topic * min(len(pf), 5))) for pf in part_focus)]
         on_topic = [sentences[i] for i in topical]
         text = " ".join(on_topic)
         missing = []
@@ -359,9 +375,10 @@ class Abstainer:
             missing.append("restriction")
         # "Which camera brand does it partner with?": for a kind of organisation, the name must
         # stand near what the question asks about, not anywhere in a long sentence.
+        # (Near the asked thing, not near the place it is restricted to.)
         near = _NEAR_WORDS if kind else None
         if "name" in wants and not any(
-            self._names_near(t, q_words, focus_set, near) for t in on_topic
+            self._names_near(t, q_words, focus_set - set(restricted), near) for t in on_topic
         ):
             missing.append("name")
         if "superlative" in wants and not _RANKING_WORD.search(" ".join(sentences)):
@@ -386,7 +403,28 @@ class Abstainer:
         best = chosen[0].score if chosen else 0.0
         terms = [t for t in content_terms(question) if t.split("'")[0] not in subjects]
         share = sum(t in stems for t in terms) / len(terms) if terms else 0.0
-        return Evidence(tuple(wants), tuple(missing), coverage, unknown, best, share, figures)
+        corrected = bool(unknown or figures) and self._corrects(question, unknown, figures, sentences, focus)
+        return Evidence(tuple(wants), tuple(missing), coverage, unknown, best, share, figures, corrected)
+
+    def _corrects(self, question: str, unknown: tuple[str, ...], figures: tuple[str, ...], sentences: list[str],
+                  focus: list[str]) -> bool:
+        """"Why did Jack Ma found it in 2014?": whether a clause of the answer sentences speaks of
+        the question's event (a focus word that is not one of the unknown ones) and gives its own
+        year for each unknown year and its own person's name for unknown names. Only years and
+        names can be corrected; another unknown figure ("120W") cannot."""
+        if any(not _YEAR.fullmatch(f) for f in figures):
+            return False
+        wrong = {stem(w.lower()) for w in unknown} | set(figures)
+        event = {f for f in focus if f not in wrong}
+        q_lower = question.lower()
+        for clause in (c for t in sentences for c in _CLAUSE.split(t)):
+            if not event or event.isdisjoint(content_terms(clause)):
+                continue
+            year = any(m.group(0).lower() not in q_lower for m in _YEAR.finditer(clause))
+            person = any(m.group(0).lower() not in q_lower for m in _CAPITAL_BIGRAM.finditer(clause))
+            if (year or not figures) and (person or not unknown):
+                return True
+        return False
 
     def decide(self, question: str, result: SearchResult, chosen: list[Candidate], catalog: Catalog,
                follow_up: bool = False) -> str | None:
@@ -402,7 +440,8 @@ class Abstainer:
             GENERIC_SUBJECT.search(question))
         if not follow_up and not names_subject and (
             (ev.vocabulary_share < self.min_vocabulary / 2 and ev.best < self.off_topic_score)
-            or (PERSONAL.search(question) and ev.vocabulary_share < self.min_vocabulary)
+            or (PERSONAL.search(question) and ev.vocabulary_share < self.min_vocabulary and not (
+                ev.best >= self.personal_on_topic and ev.vocabulary_share >= self.min_vocabulary / 2))
         ):
             return "off_topic"
         if ev.best < self.min_score and not follow_up:
@@ -414,7 +453,10 @@ class Abstainer:
             return "not_in_document"
         if set(ev.wants) - {"superlative"} and ev.focus_coverage < self.min_focus and not (follow_up or premise):
             return "not_in_document"
-        if ev.unknown_names and (
+        # "Why did Jack Ma found Xiaomi in 2014?": a why-question whose wrong year and founder the
+        # document corrects is a false premise, answered with what the document says.
+        corrected = ev.corrected and bool(WHY_HOW.search(question)) and not COMPARISON.search(question)
+        if ev.unknown_names and not corrected and (
             ev.best < self.strong_score or COMPARISON.search(question) or not WHY_HOW.search(question)
         ):
             return "not_in_document"

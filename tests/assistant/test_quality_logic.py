@@ -361,3 +361,40 @@ def test_a_kind_of_organisation_is_answered_only_by_a_name_near_what_is_asked() 
     assert decide_with(catalog, "Which brand focuses on value devices?", imaging) is None
     # The sentence names a brand and mentions camera collaborations, but never names the partner.
     assert decide_with(catalog, "Which camera brand does Acme partner with?", imaging) == "not_in_document"
+
+
+def test_a_why_question_with_a_wrong_year_and_founder_is_answered_with_the_documents_version() -> None:
+    catalog = catalog_of(DOC2)
+    founding = "Acme was founded in 1999 by Jane Doe in Springfield."
+    # The document gives its own year and founder for the asked event: a false premise, corrected.
+    assert decide_with(catalog, "Why did John Smith found Acme in 2004?", founding, score=0.5) is None
+    # Not a why-question, or an event the sentence does not speak of: nothing to correct with.
+    assert decide_with(catalog, "Did John Smith found Acme in 2004?", founding, score=0.5) == "not_in_document"
+    assert decide_with(catalog, "Why did Acme buy Initech in 2004?", founding, score=0.5) == "not_in_document"
+
+
+def test_names_the_question_gives_do_not_answer_it() -> None:
+    catalog = catalog_of(DOC2)
+    founding = "Acme was founded in 1999 by Jane Doe in Springfield."
+    question = "Besides Jane Doe, what are the names of the other founders?"
+    assert decide_with(catalog, question, founding) == "not_in_document"
+    # "Which factory" asks for a named plant; a sentence naming a person and a town is not one.
+    assert decide_with(catalog, "Which factory in Springfield makes Acme's anvils?", founding) == "not_in_document"
+
+
+def test_each_part_of_a_two_part_question_finds_its_own_evidence() -> None:
+    catalog = catalog_of(DOC2)
+    question = "In what year was Acme founded, and which labels does it sell its anvils under?"
+    founding = "Acme was founded in 1999 by Jane Doe in Springfield."
+    labels = "Acme sells under the Roadster and Blastco labels."
+    # The year sits in a sentence about the first part only: it still answers that part.
+    assert decide_with(catalog, question, labels, founding) is None
+    assert decide_with(catalog, question, labels) == "not_in_document"
+
+
+def test_a_personal_question_with_strong_evidence_is_not_off_topic() -> None:
+    catalog = catalog_of(DOC2)
+    question = "If my anvil cracks, what kind of help can I expect from them afterwards?"
+    demand = "Acme expects steady anvil demand."
+    assert decide_with(catalog, question, demand, score=0.5) == "off_topic"
+    assert decide_with(catalog, question, demand, score=0.7) is None
