@@ -57,12 +57,15 @@ TASK = re.compile(
 NUMERIC = re.compile(
     r"\bhow (many|much|large|big|long|old)\b|\bwhat (percentage|percent|proportion|number|amount)\b"
     r"|\bnumber of\b|\bpercentage\b|\bmarket (cap|capitali[sz]ation|value)\b|\bshare price\b"
-    r"|\bwhat (is|was|are|were) (the )?(\w+ ){0,2}(price|cost)s?\b|\b(price|cost)s? of (a|an|the)\b|\bpriced at\b"
+    r"|\bwhat(['’]s| is| was| are| were) (the )?(\w+ ){0,2}(price|cost)s?\b(?! (items?|drivers?|structures?|base"
+    r"|pressures?|advantages?|components?|categor\w+|lines?|centers?|discipline|efficienc\w+|moats?|ceilings?))"
+    r"|\b(price|cost)s? of (a|an|the)\b|\bpriced at\b|\b(starting|retail|list|launch|entry) price\b"
     r"|\b(revenue|profit|income|turnover|sales|valuation|headcount|earnings) (in|for|of|last|this)"
     r" (\d{4}|the|last|year|quarter)"
     r"|\bnet profit\b|\bwhat was .{0,30}\b(revenue|profit|income)\b"
     r"|\bwhat (is|was|are|were) (the |its |their |\w+['’]s )?(\w+ ){0,2}(range|capacity|weight|speed|size|valuation"
     r"|salary|fee|rate|ratio|count|total|budget|population|figure|amount|lifespan|duration)\b"
+    r"|\bwhat(['’]s| is| was| are| were)? (the |its |their |\w+['’]s )?(\w+ ){0,3}(score|rating)s?\b(?! (card|system))"
     r"|\bwhat share of\b"
     r"|\b(maximum|minimum|top|average|median|peak) (\w+ ){0,2}(speed|storage|capacity|price|range|size|wattage|power"
     r"|resolution|rate)\b"
@@ -70,7 +73,9 @@ NUMERIC = re.compile(
     r"|refresh rates?|battery life|storage options)\b"
     r"|\bin (hertz|hz|watts?|mah|yuan|dollars|euros|rupees|gb|tb|km|kilometers|miles|inches|percent)\b"
     r"|\bwhich version\b|\bwhat version\b|\bversion number\b"
-    r"|\bwhat (\w+ )?(revenue|profit|income|sales|valuation|market share)\b|\bsquare (metres|meters|feet)\b"
+    r"|\bwhat (\w+ )?(revenue|profit|income|sales|valuation|market share)\b(?! (streams?|models?|sources?|lines?"
+    r"|drivers?|mix|engines?|opportunit\w+|pools?|categor\w+|channels?))"
+    r"|\bwhat (\w+ ){0,2}margins? (does|do|did|is|was|are|were)\b|\bsquare (metres|meters|feet)\b"
     r"|\b(rank|ranks|ranked|ranking)\b|\bnumber one\b|\btop \d+\b|\b(two|three|four|five|ten) (largest|biggest)\b"
     r"|\b(revenue|income|profit|spend|spending|earnings?|cost|price|margin|sales) per (user|month|year|unit|device"
     r"|customer|capita|head|employee|store)\b|\baverage (\w+ ){0,2}(revenue|price|cost|spend|selling price|margin"
@@ -86,20 +91,24 @@ PERSONAL = re.compile(r"\b(i|i'm|i've|i'd|my|me|mine)\b", re.I)
 WHO_IS_NAMED = re.compile(r"^\s*[Ww]ho (is|was) [A-Z][\w.-]+( [A-Z][\w.-]+)*\s*\??\s*$")
 WHY_HOW = re.compile(r"^\s*(why|how|since|given)\b|^\s*what (led|made|caused|prompted|drove|motivated|pushed)\b",
                      re.I)
-PREMISE = re.compile(r"^\s*(since|given( that)?|now that|because|as)\b[^,?]{8,},\s*\w", re.I)
+PREMISE = re.compile(r"^\s*(since|given( that)?|now that|because|as"
+                     r"|when(?! (did|was|is|were|will|does|do|has|have|had|are|can|could|should|would)\b))"
+                     r"\b[^,?]{8,},\s*\w", re.I)
 _PREMISE_CAN_MISS = frozenset({"number", "date", "name", "person", "superlative", "rank", "restriction"})
 COMPARISON = re.compile(r"\b(compare[sd]?|comparison|versus|vs\.?|than|relative to|against)\b", re.I)
 DATE = re.compile(
-    r"(^|\band |, )\s*when (did|was|is|were|will|does|do|has|have|had|are|can|could)\b"
+    r"(^|\band |, )\s*when (exactly |precisely |roughly |approximately )?(did|was|is|were|will|does|do|has|have|had"
+    r"|are|can|could)\b"
     r"|\bwhat year\b|\bwhich year\b|\bwhat date\b|\bsince when\b|\bhow long ago\b", re.I)
 PERSON = re.compile(
-    r"^\s*who\b(?!.{0,40}\b(aimed|targeted|for|meant|designed)\b)|\bby whom\b"
+    r"^\s*who\b(?!.{0,40}\b(aimed|targeted|for|meant|designed (for|to))\b)|\bby whom\b"
     r"|\bnames? of (the |its |\w+['’]s )?(other |remaining |\w+ )?(people|persons?|founders?|co-?founders?"
     r"|executives?|leaders?|managers?"
     r"|directors?|employees|staff|ceo|cfo|team)\b"
     r"|\bwho (is|was|are|were) (the |its |\w+['’]s )"
     r"|\b(ceo|cfo|cto|coo|chief \w+ officer|chairman|chairwoman|president)\b"
-    r"|\bwhich (\w+ ){0,2}(executive|person|people|founder|manager|engineer|designer|leader|director)s?\b",
+    r"|\bwhich (\w+ ){0,2}(executive|person|people|founder|manager|engineer|designer|leader|director|influencer"
+    r"|celebrit(y|ie)|ambassador|spokesperson)s?\b",
     re.I,
 )
 NOT_A_PERSON = re.compile(
@@ -110,7 +119,8 @@ NOT_A_PERSON = re.compile(
     r"|partners?|groups?|markets?)\b", re.I)
 NAME = re.compile(
     # Kinds whose members are proper names (organisations, places, models) ...
-    r"\bwhich (\w+ ){0,2}(city|cities|country|countries|towns?|company|companies|manufacturers?|suppliers?|brands?"
+    r"\bwhich (\w+ ){0,2}(city|cities|country|countries|towns?|company|companies|manufacturers?|suppliers?"
+    r"|(sub-?)?brands?"
     r"|firms?|banks?|chipmakers?|models?|startups?|vendors?|retailers?|operators?|carriers?|universit(y|ies)"
     r"|agenc(y|ies)|competitors?|rivals?|sites?|websites?|marketplaces?|factory|factories|plants?)\b"
     r"(?! (and|or|alliances?|partnerships?"
@@ -175,22 +185,29 @@ _NAME_GROUP = re.compile(r"\b[A-Z][\w&-]*(?:\s[A-Z][\w&-]*)*")
 _HOW_MUCH_OF = re.compile(r"\bhow much of\b", re.I)
 _SHARE_WORDS = re.compile(r"\b(largest|biggest|greatest|smallest|main|majority|bulk|most)\b(\s\w+){0,2}\s"
                           r"(share|part|portion|proportion|of (its|the))\b", re.I)
+_POINTING_BACK = frozenset("list name names give tell show provide identify mention explain describe elaborate "
+                           "spell one ones".split())
 _ASKS = re.compile(r"\b(what|which|who|whom|when|where|why|how)\b", re.I)
 _NEAR_WORDS = 6
 _CLAUSE = re.compile(r"[,;:]\s|\s(?:before|after|while|whereas|and then|then)\s")
+_TECH_NAME = re.compile(r"\b[A-Z]?\d[A-Z]\b")  # "5G", "4K", "B2B": names, not counts
 _NUMBER_TOKEN = re.compile(r"\b\d[\d,.]*\d[a-z]*\b|\b\d{2,}[a-z]*\b", re.I)
 # "the biggest market", "the best-selling product": the answer must say which ranks first.
 SUPERLATIVE = re.compile(
     r"\b(biggest|largest|most (popular|profitable|successful|important|expensive)|best[- ]selling|top[- ]selling"
-    r"|fastest[- ]growing|highest|lowest|smallest|cheapest|priciest)\b", re.I)
+    r"|fastest[- ]growing|highest|lowest|smallest|cheapest|priciest"
+    r"|(sells?|sold|earns?|ships?|shipped|generates?|brings? in) the most"
+    r"|the most (units|sales|revenue|money|users))\b",
+    re.I)
 # "the third-largest vendor": the answer must give that rank, not only "largest".
 _ORDINAL_RANK = re.compile(r"\b(second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|\d+(?:st|nd|rd|th))"
                            r"[- ](?:\w+est|most|biggest|largest)\b", re.I)
-_RANKING_WORD = re.compile(r"\b(\w+est|most|top|leading|main|primary|anchor|first|largest|biggest)\b", re.I)
+_RANKING_WORD = re.compile(r"\b(\w+est|most|top|leading|main|primary|anchor|first|largest|biggest|dominat\w*)\b",
+                           re.I)
 _DEMONYM = re.compile(r"^(\w{4,}?)(ese|ian|ean|an|ish|i)$")  # Chinese, Indian, European, Spanish, Thai
 _TYPE_WORDS = frozenset(stem(w) for w in (
     "year when date many much number percentage percent name names called city country who whom price cost "
-    "which company companies brand firm person people").split())
+    "which company companies brand firm person people one").split())
 
 
 @dataclass(frozen=True)
@@ -261,7 +278,7 @@ class Abstainer:
 
     def _known_name(self, word: str) -> bool:
         """A word the documents use, or an adjective of a name they use ("Chinese" for China)."""
-        if word in self._vocab[1]:
+        if word in self._vocab[1] or stem(word) in self._vocab[2]:  # "Fans" for "fan"
             return True
         m = _DEMONYM.match(word)
         return m is not None and any(name.startswith(m.group(1)) for name in self._proper)
@@ -305,6 +322,16 @@ class Abstainer:
                 roots.append(d.group(1))
         return roots
 
+    def focus(self, question: str) -> list[str]:
+        """The question's content words, without kind-of-answer words ("year", "which") and the
+        documents' subjects (known after ``vocabulary``)."""
+        return [t for t in content_terms(question) if t not in _TYPE_WORDS and t not in self._subjects]
+
+    def own_question(self, part: str) -> bool:
+        """Whether a part of a question asks something of its own: "who founded it" does, "List
+        them." and "which ones?" only point back to the other part."""
+        return bool(self.focus(part)) and any(w not in STOPWORDS and w not in _POINTING_BACK for w in words(part))
+
     def evidence(self, question: str, result: SearchResult, chosen: list[Candidate], catalog: Catalog) -> Evidence:
         vocab, stems = self.vocabulary(catalog)
         subjects = self._subjects
@@ -323,7 +350,7 @@ class Abstainer:
         acronym = STAND_FOR.search(question)
         if acronym:
             wants.append("expansion")
-        focus = [t for t in content_terms(question) if t not in _TYPE_WORDS and t not in subjects]
+        focus = self.focus(question)
         focus_set = set(focus)
         # The wanted fact must sit in an answer sentence that is about the question's subject.
         sentences = [catalog.sentences[c.index].text for c in chosen]
@@ -349,7 +376,7 @@ class Abstainer:
         listed = bool(_HOW_MANY_NAMED.search(question)) and any(len(self._names_in(t, q_words)) >= 2 for t in on_topic)
         largest_share = bool(_HOW_MUCH_OF.search(question)) and bool(_SHARE_WORDS.search(text))
         if "number" in wants and not years_ok and not listed and not largest_share and not any(
-            m.group(0).lower() not in q_lower for m in _NUMBER.finditer(_YEAR.sub(" ", text))
+            m.group(0).lower() not in q_lower for m in _NUMBER.finditer(_TECH_NAME.sub(" ", _YEAR.sub(" ", text)))
         ):
             missing.append("number")
         # "In what year did it release its first phone?": the year must sit in a clause about the
@@ -395,7 +422,8 @@ class Abstainer:
             coverage = max(coverage, share)
         unknown = tuple(
             m.group(0) for m in _CAPITALISED.finditer(question)
-            if m.group(0).upper() != m.group(0) and not self._known_name(m.group(0).lower().split("'")[0].split("’")[0])
+            if m.group(0).upper() != m.group(0) and not all(  # "Xiaomi-branded": each part known
+                self._known_name(part) for part in re.split(r"['’]", m.group(0).lower())[0].split("-") if part)
         )
         # A figure or year the documents never give ("in 2021", "120W") cannot be confirmed.
         figures = tuple(m.group(0) for m in _NUMBER_TOKEN.finditer(question)
@@ -455,11 +483,11 @@ class Abstainer:
             return "not_in_document"
         # "Why did Jack Ma found Xiaomi in 2014?": a why-question whose wrong year and founder the
         # document corrects is a false premise, answered with what the document says.
-        corrected = ev.corrected and bool(WHY_HOW.search(question)) and not COMPARISON.search(question)
+        corrected = ev.corrected and bool(WHY_HOW.search(question) or premise) and not COMPARISON.search(question)
         if ev.unknown_names and not corrected and (
             ev.best < self.strong_score or COMPARISON.search(question) or not WHY_HOW.search(question)
         ):
             return "not_in_document"
-        if ev.unknown_figures and not WHY_HOW.search(question):  # a why/how premise can be corrected
+        if ev.unknown_figures and not (WHY_HOW.search(question) or corrected):  # a why/how premise can be corrected
             return "not_in_document"
         return None

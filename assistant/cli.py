@@ -59,6 +59,8 @@ def cmd_index(args: argparse.Namespace) -> int:
 # --- ask -----------------------------------------------------------------------
 def format_answer(answer: Any) -> str:
     lines = [answer.answer]
+    if getattr(answer, "not_answered", None):
+        lines.append("Not in the document: " + "; ".join(f"“{p}”" for p in answer.not_answered))
     if answer.citations:
         lines += ["", "Sources:"]
         for i, c in enumerate(answer.citations, 1):
@@ -97,7 +99,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
             # An LLM's raw text differs from what validation kept (unsupported sentences, renumbered
             # markers, or an extractive fallback): show the checked answer the citations belong to.
             print(f"\nChecked answer ({answer.answered_by}):\n{answer.answer}")
-        if answer and answer.citations:
+        if answer and (answer.citations or answer.not_answered):
             print("\n".join(format_answer(answer).split("\n")[1:]))
         return 0
     except QuestionError as exc:

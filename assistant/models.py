@@ -45,6 +45,7 @@ class Answer:
     query: str = ""  # the standalone query actually searched
     unsupported: list[str] = field(default_factory=list)  # LLM sentences no section supports
     reason: str = ""  # why it abstained ("not_in_document", "off_topic", ...), else ""
+    not_answered: list[str] = field(default_factory=list)  # parts of the question the documents do not answer
     timings: dict[str, float] = field(default_factory=dict, repr=False)
 
     def to_json(self) -> dict[str, Any]:
@@ -59,4 +60,6 @@ class Answer:
             out["unsupported"] = list(self.unsupported)
         if self.reason:
             out["reason"] = self.reason
+        if self.not_answered:
+            out["not_answered"] = list(self.not_answered)
         return out

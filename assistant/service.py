@@ -18,7 +18,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any, Protocol
 
@@ -109,6 +109,7 @@ class Decision:
     catalog: Catalog
     chosen: list[Candidate]
     reason: str | None
+    not_answered: list[str] = field(default_factory=list)  # parts of a two-part question the documents do not answer
 
 
 class Assistant:
@@ -160,8 +161,31 @@ class Assistant:
                     if catalog.sentences[i].text in said:
                         hit.sentence_scores[i] -= 0.2
         chosen = self.extractive.select(x["query"], result, catalog) if result.hits else []
-        reason = self.abstainer.decide(x["question"], result, chosen, catalog, follow_up=x["query"] != x["question"])
+        follow_up = x["query"] != x["question"]
+        reason = self.abstainer.decide(x["question"], result, chosen, catalog, follow_up=follow_up)
+        if reason == "not_in_document" and len(result.parts) > 1:
+            return self._answer_parts(x, result, catalog, follow_up)
         return Decision(x["question"], x["history"], x["query"], result, catalog, chosen, reason)
+
+    def _answer_parts(self, x: dict[str, Any], result: SearchResult, catalog: Catalog, follow_up: bool) -> Decision:
+        """"When did it go public, and what did its move into cars open up?": when the whole
+        question is not answered, each part is checked on its own search. The parts the
+        documents answer are answered; the others are named in ``not_answered``."""
+        chosen: list[Candidate] = []
+        missing: list[str] = []
+        # Only parts that are questions of their own: not "..., which ones?" or "... Name it."
+        if not all(self.abstainer.own_question(part.query) for part in result.parts):
+            return Decision(x["question"], x["history"], x["query"], result, catalog, [], "not_in_document")
+        for part in result.parts:
+            picked = self.extractive.select(part.query, part, catalog) if part.hits else []
+            if picked and self.abstainer.decide(part.query, part, picked, catalog, follow_up=follow_up) is None:
+                chosen += [c for c in picked if c.index not in {k.index for k in chosen}]
+            else:
+                missing.append(part.query)
+        if not chosen or not missing:
+            return Decision(x["question"], x["history"], x["query"], result, catalog, [], "not_in_document")
+        return Decision(x["question"], x["history"], x["query"], result, catalog,
+                        chosen[: self.settings.max_answer_sentences], None, missing)
 
     def decide(self, question: object, history: object = None) -> Decision:
         """Validate, rewrite, retrieve and decide whether the document answers."""
@@ -205,6 +229,8 @@ class Assistant:
             assert final is not None
             answer = final
         answer.query = decision.query
+        if not answer.abstained:
+            answer.not_answered = list(decision.not_answered)
         answer.timings = {**decision.result.timings, "decide_ms": (t1 - t0) * 1000,
                           "total_ms": (time.perf_counter() - t0) * 1000}
         yield "answer", answer

@@ -74,6 +74,8 @@ def _quote_text(text: str) -> str:
 def format_answer(answer: Answer, question: str = "") -> str:
     """The chat message for a finished answer: text, "Searched for" when rewritten, Sources."""
     parts = [escape(answer.answer)]
+    if answer.not_answered and not answer.abstained:
+        parts.append("_Not in the document: " + "; ".join(f"“{escape(p)}”" for p in answer.not_answered) + "_")
     if answer.query and _norm(answer.query) != _norm(question):
         parts.append(f"_Searched for: “{escape(answer.query)}”_")
     if answer.citations and not answer.abstained:

@@ -98,3 +98,16 @@ def test_summarising_one_part_is_a_search_not_an_overview(real_assistant) -> Non
     answer = real_assistant.ask("Summarize the challenges and risks.")
     assert not answer.abstained
     assert "Introduction" not in [c.section for c in answer.citations]
+
+
+def test_a_two_part_question_answers_the_part_the_document_covers_and_names_the_other(real_assistant) -> None:
+    answer = real_assistant.ask(
+        "What is Xiaomi's market capitalisation, and which sub brand targets performance enthusiasts?")
+    assert not answer.abstained
+    assert "POCO for performance enthusiasts" in answer.answer
+    assert answer.not_answered == ["What is Xiaomi's market capitalisation"]
+    assert answer.to_json()["not_answered"] == ["What is Xiaomi's market capitalisation"]
+    # "... List them." is no question of its own: the whole question is not answered.
+    listed = real_assistant.ask("How many Mi Home stores are there? List them.")
+    assert listed.abstained and listed.not_answered == []
+    assert "not_answered" not in real_assistant.ask("What is HyperOS?").to_json()

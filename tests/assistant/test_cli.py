@@ -199,3 +199,12 @@ def test_jsonl_subprocess_flushes_each_line_and_loads_the_model_once(data_dir):
     assert "Lei Jun" in answers[0]["answer"] and answers[2]["answer"] == answers[0]["answer"]
     assert err.count("Loading weights: 100%") <= 1, "the model must load once per process"
     assert max(waits[1:]) < waits[0] + 5, f"later answers must not reload the model: {waits}"
+
+
+def test_ask_names_the_part_of_a_question_the_document_does_not_answer(cli):
+    code, out, _ = cli("ask", "How many employees does Xiaomi have, and who founded it?")
+    assert code == 0
+    answer, _, sources = out.partition("Sources:")
+    assert "Lei Jun" in answer
+    assert "Not in the document: “How many employees does Xiaomi have”" in answer
+    assert "Company Background" in sources

@@ -398,3 +398,46 @@ def test_a_personal_question_with_strong_evidence_is_not_off_topic() -> None:
     demand = "Acme expects steady anvil demand."
     assert decide_with(catalog, question, demand, score=0.5) == "off_topic"
     assert decide_with(catalog, question, demand, score=0.7) is None
+
+
+def test_what_kind_of_answer_a_question_wants() -> None:
+    from assistant.abstain import DATE, NAME, NOT_A_PERSON, NUMERIC, PERSON, SUPERLATIVE
+
+    # Figures: a price, a margin, a score.
+    assert NUMERIC.search("what's the starting price of the EV in China")
+    assert NUMERIC.search("What gross margin does Acme earn on services?")
+    assert NUMERIC.search("What is Acme's current Net Promoter Score?")
+    # Not figures: a revenue stream, cost items.
+    assert not NUMERIC.search("What new revenue stream did the move into cars open up?")
+    assert not NUMERIC.search("What are the biggest hardware cost items?")
+    assert DATE.search("When exactly was HyperOS first released?")
+    assert NAME.search("Which Acme sub-brand targets enthusiasts?")
+    assert SUPERLATIVE.search("Which sub-brand sells the most units?")
+    assert PERSON.search("Which named influencers has Acme worked with?")
+    assert PERSON.search("Who designed the Acme logo?")
+    assert NOT_A_PERSON.search("Who is the Roadster line designed for?")  # a customer group
+
+
+def test_technology_names_are_not_counts_and_hyphenated_known_words_are_not_names() -> None:
+    catalog = catalog_of(DOC2 + "Schools\nSchools buy anvils through B2B and 5G channels.\n")
+    schools = "Schools buy anvils through B2B and 5G channels."
+    assert decide_with(catalog, "How many schools buy Acme anvils?", schools) == "not_in_document"
+    labels = "Acme sells under the Roadster and Blastco labels."
+    assert decide_with(catalog, "Which labels does Acme-branded anvil sell under?", labels) is None
+
+
+def test_a_when_premise_with_a_wrong_founder_and_year_is_corrected() -> None:
+    catalog = catalog_of(DOC2)
+    founding = "Acme was founded in 1999 by Jane Doe in Springfield."
+    question = "When Acme was founded by John Smith in 2004, what did it sell?"
+    assert decide_with(catalog, question, founding, score=0.6) is None
+    assert decide_with(catalog, "Did John Smith found Acme in 2004?", founding, score=0.6) == "not_in_document"
+
+
+def test_a_part_that_only_points_back_is_no_question_of_its_own() -> None:
+    abstainer = Abstainer(Settings())
+    abstainer.vocabulary(catalog_of(DOC2))
+    assert abstainer.own_question("who founded it")
+    assert abstainer.own_question("where is Acme listed")
+    for part in ("List them", "which ones", "Name it", "Give their names"):
+        assert not abstainer.own_question(part), part

@@ -187,6 +187,20 @@ def test_widget_on_another_origin_streams_a_cited_answer(browser, site, artifact
     page.context.close()
 
 
+def test_widget_names_the_part_of_a_question_the_document_does_not_answer(browser, site) -> None:
+    from playwright.sync_api import expect
+
+    _, host_url = site
+    page, problems = open_page(browser, host_url, viewport={"width": 1280, "height": 800})
+    frame = ask_in_widget(page, "How many employees does Xiaomi have, and who founded it?")
+    answer = frame.get_by_test_id("assistant-answer")
+    expect(answer).to_contain_text("Lei Jun")
+    expect(answer.get_by_test_id("not-answered")).to_have_text(
+        "Not in the document: \u201cHow many employees does Xiaomi have\u201d")
+    assert problems == []
+    page.context.close()
+
+
 def test_widget_is_full_width_on_a_375px_phone(browser, site, artifacts_dir) -> None:
     from playwright.sync_api import expect
 

@@ -156,3 +156,14 @@ def test_browser_shows_html_literally_and_stores_a_thumbs_up(tmp_path: Path) -> 
         demo.close()
     assert alerts == []
     assert [(r["question"], r["rating"]) for r in store.rows()] == [("What does the appendix say?", "up")]
+
+
+def test_a_partial_answer_says_which_part_the_document_does_not_answer() -> None:
+    from ui.chat import format_answer
+
+    answer = Answer("POCO targets performance enthusiasts. [1]", False, "extractive",
+                    [Citation("doc.txt", "Brands", ("Brands",), "POCO targets performance enthusiasts.", 0.8)],
+                    not_answered=["What is the market capitalisation"])
+    text = format_answer(answer, "What is the market capitalisation, and which brand targets enthusiasts?")
+    assert "_Not in the document: “What is the market capitalisation”_" in text
+    assert text.index("Not in the document") < text.index("**Sources**")

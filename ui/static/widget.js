@@ -120,6 +120,12 @@
     bubble.setAttribute("data-testid", "assistant-answer");
     var sources = answer.citations && answer.citations.length ? renderSources(answer.citations) : null;
     renderAnswerText(text, answer.answer, sources);
+    if (answer.not_answered && answer.not_answered.length && !answer.abstained) {
+      var note = el("p", "not-answered", "Not in the document: " + answer.not_answered.map(function (p) {
+        return "\u201c" + p + "\u201d"; }).join("; "));
+      note.setAttribute("data-testid", "not-answered");
+      bubble.appendChild(note);
+    }
     if (sources) bubble.appendChild(sources);
     bubble.appendChild(renderRating(question, answer));
     turns.push({ role: "user", content: question }, { role: "assistant", content: answer.answer });
