@@ -276,7 +276,10 @@ def test_a_figure_the_documents_never_give_is_not_confirmed() -> None:
     catalog = catalog_of(DOC2)
     listing = "Acme listed on the stock exchange in 2005."
     assert decide_with(catalog, "Did Acme list on the stock exchange in 2005?", listing) is None
-    assert decide_with(catalog, "Did Acme list on the stock exchange in 2007?", listing) == "not_in_document"
+    assert decide_with(catalog, "How many shares did Acme sell on the stock exchange in 2007?",
+                       listing) == "not_in_document"
+    # The document dates the asked event otherwise: its own year is the answer.
+    assert decide_with(catalog, "Did Acme list on the stock exchange in 2007?", listing) is None
     # A why/how question's wrong figure is a premise the document can correct.
     assert decide_with(catalog, "Why did Acme list on the stock exchange in 2007?", listing) is None
 
@@ -368,9 +371,15 @@ def test_a_why_question_with_a_wrong_year_and_founder_is_answered_with_the_docum
     founding = "Acme was founded in 1999 by Jane Doe in Springfield."
     # The document gives its own year and founder for the asked event: a false premise, corrected.
     assert decide_with(catalog, "Why did John Smith found Acme in 2004?", founding, score=0.5) is None
-    # Not a why-question, or an event the sentence does not speak of: nothing to correct with.
-    assert decide_with(catalog, "Did John Smith found Acme in 2004?", founding, score=0.5) == "not_in_document"
+    # So is a question that does not ask for the year or the name itself.
+    assert decide_with(catalog, "Did John Smith found Acme in 2004?", founding, score=0.5) is None
+    # A question asking for the year or name, or about an event the sentence does not speak of,
+    # has nothing to be corrected with.
+    assert decide_with(catalog, "Who founded Acme in 2004?", founding, score=0.5) == "not_in_document"
     assert decide_with(catalog, "Why did Acme buy Initech in 2004?", founding, score=0.5) == "not_in_document"
+    # A wrong name without a year is corrected only in a why-question.
+    assert decide_with(catalog, "What does Acme's Initech Plan refer to?", founding, score=0.6) == "not_in_document"
+    assert decide_with(catalog, "Why did John Smith found Acme?", founding, score=0.6) is None
 
 
 def test_names_the_question_gives_do_not_answer_it() -> None:
@@ -431,7 +440,7 @@ def test_a_when_premise_with_a_wrong_founder_and_year_is_corrected() -> None:
     founding = "Acme was founded in 1999 by Jane Doe in Springfield."
     question = "When Acme was founded by John Smith in 2004, what did it sell?"
     assert decide_with(catalog, question, founding, score=0.6) is None
-    assert decide_with(catalog, "Did John Smith found Acme in 2004?", founding, score=0.6) == "not_in_document"
+    assert decide_with(catalog, "When did John Smith found Acme?", founding, score=0.6) == "not_in_document"
 
 
 def test_a_part_that_only_points_back_is_no_question_of_its_own() -> None:
@@ -441,3 +450,12 @@ def test_a_part_that_only_points_back_is_no_question_of_its_own() -> None:
     assert abstainer.own_question("where is Acme listed")
     for part in ("List them", "which ones", "Name it", "Give their names"):
         assert not abstainer.own_question(part), part
+
+
+def test_whether_an_event_ever_happened_needs_the_documents_to_name_it() -> None:
+    catalog = catalog_of(DOC2)
+    listing = "Acme listed on the stock exchange in 2005."
+    assert decide_with(catalog, "Has Acme ever listed on the stock exchange?", listing) is None
+    assert decide_with(catalog, "Has Acme ever been delisted from the stock exchange?", listing) == "not_in_document"
+    valuation = "What was the company's market valuation at that listing?"
+    assert decide_with(catalog, valuation, listing) == "not_in_document"
