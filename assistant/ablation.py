@@ -41,6 +41,7 @@ CONFIGS: list[tuple[str, dict[str, Any]]] = [
     ("hybrid plus the heading vector (title weight 0.3)", {"weights": replace(Weights(), title=0.3)}),
     ("hybrid without centroid", {"weights": replace(Weights(), centroid=0.0)}),
     ("hybrid without sentence signals", {"weights": replace(Weights(), sentence=0.0, bm25_sentence=0.0)}),
+    ("hybrid without the everyday-to-formal query lexicon", {"weights": replace(Weights(), expansion=0.0)}),
     ("hybrid, subject name and 'the company' kept in the dense query", {"strip_subjects": False}),
     ("hybrid (shipped)", {}),
     ("hybrid, no follow-up rewrite", {"rewrite": False}),

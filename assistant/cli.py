@@ -237,7 +237,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if rest and not getattr(args, "delegated", False):
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     args.rest = rest
-    return int(args.func(args) or 0)
+    from pydantic import ValidationError
+
+    from assistant.lexicon import LexiconError
+
+    try:
+        return int(args.func(args) or 0)
+    except ValidationError as exc:  # an ASSISTANT_* variable out of range or pointing nowhere
+        problems = "; ".join(f"ASSISTANT_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
+        return _fail(f"invalid setting: {problems}", EXIT_BAD_INPUT)
+    except LexiconError as exc:
+        return _fail(str(exc), EXIT_BAD_INPUT)
 
 
 if __name__ == "__main__":

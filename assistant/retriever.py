@@ -8,7 +8,9 @@ Usage::
 
 Signals per section (each decided by measurement, see README "Retrieval ablation"):
 dense similarity of the heading path, of the best sentence window and of the best sentence
-(Chroma nearest-neighbour queries), and BM25 over sentences and over whole sections.
+(Chroma nearest-neighbour queries), and BM25 over sentences and over whole sections. Everyday
+words of the query add, at a lower BM25 weight, the formal words the documents use for them
+(assistant/lexicon.py).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 
+from assistant.lexicon import RegisterLexicon
 from index.catalog import SUBJECT_STAND_IN, Catalog, SectionView, content_terms
 from index.embeddings import Embedder
 from index.store import ChromaStore
@@ -45,6 +48,7 @@ class Weights:
     bm25_sentence: float = 0.1
     bm25_section: float = 0.1
     centroid: float = 0.3
+    expansion: float = 0.5  # BM25 of the formal words added for everyday ones (assistant/lexicon.py)
 
 
 @dataclass
@@ -75,6 +79,7 @@ class HybridSearch:
         self.embedder = embedder
         self.settings = settings
         self.weights = weights or Weights()
+        self.lexicon = RegisterLexicon.load(settings.query_lexicon)
         self.refresh_seconds = refresh_seconds
         self.nearest_k = 400  # Chroma neighbours per query, all kinds together
         self.strip_subjects = True  # dense query without the documents' subject names (see without_subjects)
@@ -153,6 +158,11 @@ class HybridSearch:
 
         terms = content_terms(query)
         bm25_sent, bm25_sec = catalog.lexical.score(terms)
+        extra = self.lexicon.terms(query, catalog.stems) if self.weights.expansion else []
+        if extra:  # "make money" -> "monetize", "revenue": the report's words for everyday ones
+            more_sent, more_sec = catalog.lexical.score(extra)
+            bm25_sent = bm25_sent + self.weights.expansion * more_sent
+            bm25_sec = bm25_sec + self.weights.expansion * more_sec
         t3 = time.perf_counter()
         timings["bm25_ms"] = (t3 - t2) * 1000
 

@@ -17,6 +17,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 BUNDLED_DOCUMENT = PROJECT_DIR / "documents" / "xiaomi-business-model.txt"
 PROMPTS_DIR = PROJECT_DIR / "prompts"
+QUERY_LEXICON = Path(__file__).resolve().parent / "data" / "register.tsv"
 
 
 def _split_list(value: object) -> object:
@@ -63,6 +64,11 @@ class Settings(BaseSettings):
         description="Lowest evidence score (0-1) at which the assistant answers instead of abstaining.",
     )
     max_question_chars: int = Field(2000, ge=1, description="Longest question accepted.")
+    query_lexicon: Path | None = Field(
+        QUERY_LEXICON,
+        description="TSV of everyday words and the formal words documents use for them, added to "
+                    "keyword search; `off` = none.",
+    )
 
     # --- generative backends ---------------------------------------------------
     llm: Literal["extractive", "llamacpp", "openai"] = Field(
@@ -96,6 +102,20 @@ class Settings(BaseSettings):
     max_concurrency: int = Field(
         8, ge=1, description="Answers computed at once; more waiting requests get 503."
     )
+
+    @field_validator("query_lexicon", mode="before")
+    @classmethod
+    def _lexicon_off(cls, value: object) -> object:
+        if isinstance(value, str) and value.strip().lower() in ("", "off", "none"):
+            return None
+        return value
+
+    @field_validator("query_lexicon")
+    @classmethod
+    def _lexicon_exists(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"the query lexicon {value} is not a file (set it to `off` for none)")
+        return value
 
     @field_validator("documents", "allowed_origins", mode="before")
     @classmethod

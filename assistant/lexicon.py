@@ -1,0 +1,73 @@
+"""Everyday words -> the formal words reports use, added to BM25 queries.
+
+People ask "do loyal shoppers get any perks?"; reports write "rewards for customers". For a
+word or phrase of the question that a lexicon lists (``assistant/data/register.tsv``: about
+400 general business-English entries, written without sight of any document or question set),
+the formal equivalents that the documents use are added to the lexical query at a lower weight
+(``Weights.expansion``). An entry whose words the documents all use is left alone.
+
+Usage::
+
+    lexicon = RegisterLexicon.load(path)
+    lexicon.terms("Do loyal shoppers get any perks?", catalog.stems)   # ["consumer", "customer", ..., "reward"]
+
+The file format is one entry per line: the everyday word or phrase, a TAB, then formal
+equivalents separated by commas. Teams can point ``ASSISTANT_QUERY_LEXICON`` at their own file
+(their jargon and acronyms), or set it to ``off``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from index.catalog import STOPWORDS, stem, words
+
+BUNDLED_LEXICON = Path(__file__).resolve().parent / "data" / "register.tsv"
+
+
+class LexiconError(ValueError):
+    """The lexicon file cannot be read."""
+
+
+@dataclass(frozen=True)
+class RegisterLexicon:
+    entries: dict[str, tuple[str, ...]]
+    pattern: re.Pattern[str] | None
+
+    @classmethod
+    def load(cls, path: Path | None) -> RegisterLexicon:
+        """Read ``path`` (None: an empty lexicon). Lines without a TAB are a clear error."""
+        entries: dict[str, tuple[str, ...]] = {}
+        if path is not None:
+            try:
+                lines = path.read_text(encoding="utf-8").splitlines()
+            except (OSError, UnicodeDecodeError) as exc:
+                raise LexiconError(f"cannot read the query lexicon {path}: {exc}") from exc
+            for number, line in enumerate(lines, 1):
+                if not line.strip() or line.startswith("#"):
+                    continue
+                key, tab, formal = line.partition("\t")
+                if not tab or not key.strip() or not formal.strip():
+                    raise LexiconError(f"{path}, line {number}: expected 'everyday words<TAB>formal, words'")
+                entries[" ".join(words(key))] = tuple(f.strip().lower() for f in formal.split(",") if f.strip())
+        keys = sorted((k for k in entries if k), key=len, reverse=True)
+        pattern = re.compile(r"\b(" + "|".join(re.escape(k) for k in keys) + r")\b") if keys else None
+        return cls(entries, pattern)
+
+    def terms(self, query: str, known: set[str]) -> list[str]:
+        """Stemmed formal terms to add to ``query``'s BM25 terms; ``known``: the documents' stems."""
+        if self.pattern is None:
+            return []
+        extra: list[str] = []
+        for m in self.pattern.finditer(" ".join(words(query))):
+            own = [stem(w) for w in m.group(1).split() if w not in STOPWORDS]
+            if own and all(s in known for s in own):
+                continue  # the documents use these very words
+            for phrase in self.entries[m.group(1)]:
+                for w in words(phrase):
+                    s = stem(w)
+                    if w not in STOPWORDS and s in known and s not in own and s not in extra:
+                        extra.append(s)
+        return extra

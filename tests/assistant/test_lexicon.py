@@ -1,0 +1,71 @@
+"""The everyday-to-formal query lexicon: which words it adds, its file format, and what it changes."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from assistant.lexicon import BUNDLED_LEXICON, LexiconError, RegisterLexicon
+from assistant.settings import Settings
+from index.catalog import content_terms
+
+
+def test_everyday_words_add_the_formal_words_the_documents_use() -> None:
+    lexicon = RegisterLexicon.load(BUNDLED_LEXICON)
+    known = set(content_terms("Stores and retail outlets reward loyal customers with benefits."))
+    added = lexicon.terms("Do the shops give regulars any perks?", known)
+    assert {"store", "retail", "reward", "benefit"} <= set(added)
+    assert set(added) <= known  # only words the documents use
+    # A word the documents use themselves is searched as it is, not expanded.
+    assert lexicon.terms("Which stores does it run?", known | {"shop"}) == []
+
+
+def test_a_lexicon_file_is_tab_separated_and_bad_lines_are_named(tmp_path: Path) -> None:
+    good = tmp_path / "jargon.tsv"
+    good.write_text("# our jargon\nbig box\tretail, store\n\nkit\tdevice\n", encoding="utf-8")
+    lexicon = RegisterLexicon.load(good)
+    assert lexicon.terms("Which big-box shops sell the kit?", {"retail", "store", "device"}) == [
+        "retail", "store", "device"]
+    bad = tmp_path / "bad.tsv"
+    bad.write_text("kit\tdevice\nno tab on this line\n", encoding="utf-8")
+    with pytest.raises(LexiconError, match="line 2"):
+        RegisterLexicon.load(bad)
+    assert RegisterLexicon.load(None).terms("any perks?", {"benefit"}) == []
+
+
+def test_the_lexicon_setting_can_be_switched_off_and_must_name_a_file(monkeypatch, tmp_path: Path) -> None:
+    assert Settings().query_lexicon == BUNDLED_LEXICON
+    monkeypatch.setenv("ASSISTANT_QUERY_LEXICON", "off")
+    assert Settings().query_lexicon is None
+    monkeypatch.setenv("ASSISTANT_QUERY_LEXICON", str(tmp_path / "missing.tsv"))
+    with pytest.raises(ValidationError, match="query lexicon"):
+        Settings()
+
+
+def test_cli_reports_a_bad_lexicon_setting_with_exit_2(monkeypatch, tmp_path: Path, capsys) -> None:
+    from assistant.cli import main
+
+    monkeypatch.setenv("ASSISTANT_QUERY_LEXICON", str(tmp_path / "missing.tsv"))
+    assert main(["ask", "What is HyperOS?"]) == 2
+    assert "ASSISTANT_QUERY_LEXICON" in capsys.readouterr().err
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(("question", "section"), [
+    ("Do loyal shoppers get any perks?", "Loyalty, Rewards, and Membership"),
+    ("What can a shopper do when they walk into one of the physical shops?", "Mi Home and Authorized Retail"),
+])
+def test_an_everyday_question_finds_the_section_written_in_report_words(real_assistant, question, section) -> None:
+    from assistant.retriever import Weights
+
+    search = real_assistant.search
+    assert search.search(question).hits[0].section.title == section
+    saved = search.weights
+    search.weights = replace(Weights(), expansion=0.0)
+    try:
+        assert search.search(question).hits[0].section.title != section  # what the lexicon changes
+    finally:
+        search.weights = saved
