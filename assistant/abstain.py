@@ -30,9 +30,12 @@ INJECTION = re.compile(
     r"\b(ignore|disregard|forget|override|bypass)\b.{0,40}\b(instructions?|prompts?|rules?|previous|above|context"
     r"|document|guidelines?|everything)\b"
     r"|\b(system|hidden|initial|developer)\s+(prompt|message|instructions?|override)\b|\byou are now\b"
-    r"|\bact as\b|\bpretend to be\b|\bjailbreak\b|\bdeveloper mode\b|\bfrom now on\b"
+    r"|\bact as\b|\b(pretend|imagine|suppose) (that )?(to be|you are|you're)\b|\bjailbreak\b|\bdeveloper mode\b"
+    r"|\bfrom now on\b|\bspeaking (in the first person|as)\b"
     r"|\b(repeat|reveal|show|print|display|output|recite|dump)\b.{0,50}\b(instructions?|prompts?|rules|guidelines)\b"
-    r"|\bword for word\b.{0,40}\b(instructions?|prompts?)\b"
+    r"|\bword for word\b.{0,40}\b(instructions?|prompts?)\b|\b(instructions?|prompts?|tools?)\b.{0,60}\bword for word\b"
+    r"|\b(documents?|tools?|instructions?|files?|functions?)\b.{0,30}\b(you have access to|you can access"
+    r"|available to you)\b"
     r"|\b(configuration|hidden (guidelines|rules|instructions)|system message)\b"
     r"|\b(stay|staying) in character\b|\blet'?s play a game\b|\brole-?play\b"
     r"|\b(set|put|push)\b.{0,30}\b(guidelines|rules|instructions|restrictions)\b.{0,10}\baside\b"
@@ -223,7 +226,7 @@ class Evidence:
     best: float  # score of the best answer sentence
     vocabulary_share: float = 1.0  # share of the question's content words the documents use
     unknown_figures: tuple[str, ...] = ()  # numbers and years of the question the documents never give
-    corrected: bool = False  # an answer sentence gives its own year / name for the question's unknown ones
+    corrected: int = 0  # words of the asked event in a clause giving its own year / name for the unknown ones
 
 
 def spells_out(acronym: str, text: str) -> bool:
@@ -433,28 +436,31 @@ class Abstainer:
         best = chosen[0].score if chosen else 0.0
         terms = [t for t in content_terms(question) if t.split("'")[0] not in subjects]
         share = sum(t in stems for t in terms) / len(terms) if terms else 0.0
-        corrected = bool(unknown or figures) and self._corrects(question, unknown, figures, sentences, focus)
+        corrected = self._corrects(question, unknown, figures, sentences, focus) if unknown or figures else 0
         return Evidence(tuple(wants), tuple(missing), coverage, unknown, best, share, figures, corrected)
 
     def _corrects(self, question: str, unknown: tuple[str, ...], figures: tuple[str, ...], sentences: list[str],
-                  focus: list[str]) -> bool:
+                  focus: list[str]) -> int:
         """"Why did Jack Ma found it in 2014?": whether a clause of the answer sentences speaks of
         the question's event (a focus word that is not one of the unknown ones) and gives its own
         year for each unknown year and its own person's name for unknown names. Only years and
-        names can be corrected; another unknown figure ("120W") cannot."""
+        names can be corrected; another unknown figure ("120W") cannot. Returns how many of the
+        event's words the best such clause has (0: none)."""
         if any(not _YEAR.fullmatch(f) for f in figures):
-            return False
+            return 0
         wrong = {stem(w.lower()) for w in unknown} | set(figures)
         event = {f for f in focus if f not in wrong}
         q_lower = question.lower()
+        best = 0
         for clause in (c for t in sentences for c in _CLAUSE.split(t)):
-            if not event or event.isdisjoint(content_terms(clause)):
+            shared = len(event & set(content_terms(clause)))
+            if not shared:
                 continue
             year = any(m.group(0).lower() not in q_lower for m in _YEAR.finditer(clause))
             person = any(m.group(0).lower() not in q_lower for m in _CAPITAL_BIGRAM.finditer(clause))
             if (year or not figures) and (person or not unknown):
-                return True
-        return False
+                best = max(best, shared)
+        return best
 
     def decide(self, question: str, result: SearchResult, chosen: list[Candidate], catalog: Catalog,
                follow_up: bool = False) -> str | None:
@@ -486,10 +492,13 @@ class Abstainer:
         # "Why did Jack Ma found Xiaomi in 2014?": a why-question whose wrong year and founder the
         # document corrects is a false premise, answered with what the document says.
         # So is another question with a wrong year that does not ask for the year or name itself
-        # ("What was Jack Ma's vision when he founded it in 2015?"); a wrong name alone is too weak.
+        # ("What was Jack Ma's vision when he founded it in 2015?"), or a wrong name in a clause
+        # that shares two or more of the event's words ("its listing on the New York Stock
+        # Exchange" against "listed on the Hong Kong Stock Exchange"); one shared word is too weak.
         asks_for_it = bool(set(ev.wants) & {"person", "name", "date", "number"})
-        corrected = ev.corrected and not COMPARISON.search(question) and bool(
-            WHY_HOW.search(question) or premise or (ev.unknown_figures and not asks_for_it))
+        corrected = bool(ev.corrected) and not COMPARISON.search(question) and bool(
+            WHY_HOW.search(question) or premise
+            or (not asks_for_it and (ev.unknown_figures or ev.corrected >= 2)))
         if ev.unknown_names and not corrected and (
             ev.best < self.strong_score or COMPARISON.search(question) or not WHY_HOW.search(question)
         ):
