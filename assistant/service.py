@@ -170,7 +170,8 @@ class Assistant:
     def _answer_parts(self, x: dict[str, Any], result: SearchResult, catalog: Catalog, follow_up: bool) -> Decision:
         """"When did it go public, and what did its move into cars open up?": when the whole
         question is not answered, each part is checked on its own search. The parts the
-        documents answer are answered; the others are named in ``not_answered``."""
+        documents answer are answered; the others are named in ``not_answered``. When no part,
+        or every part, passes on its own, the whole question's refusal stands."""
         chosen: list[Candidate] = []
         missing: list[str] = []
         # Only parts that are questions of their own: not "..., which ones?" or "... Name it."
