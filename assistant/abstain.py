@@ -84,7 +84,8 @@ NUMERIC = re.compile(
     r"|customer|capita|head|employee|store)\b|\baverage (\w+ ){0,2}(revenue|price|cost|spend|selling price|margin"
     r"|order)\b|\bwhat does (a|an|the|its|one|each) [^?]{0,40}?\bcost\b(?! of)"
     r"|\b(sell|sells|retail|retails) for\b(?! (a|an|the)\b)"
-    r"|\bwhat(['’]s| is| was| are| were) (the |its |their |\w+['’]s )?(\w+ )?market share\b",
+    r"|\bwhat(['’]s| is| was| are| were) (the |its |their |\w+['’]s )?(\w+ ){0,2}market share\b"
+    r"|\bwhat (do|does|did|will|would) (\w+ ){0,2}charge\b",
     re.I,
 )
 # "the company's relations with ...": the question is about the documents' subject.
@@ -105,7 +106,9 @@ DATE = re.compile(
     r"|\bwhat year\b|\bwhich year\b|\bwhat date\b|\bsince when\b|\bhow long ago\b", re.I)
 PERSON = re.compile(
     r"^\s*who\b(?!.{0,40}\b(aimed|targeted|for|meant|designed (for|to))\b)|\bby whom\b"
-    r"|\bnames? of (the |its |\w+['’]s )?(other |remaining |\w+ )?(people|persons?|founders?|co-?founders?"
+    r"|^\s*(please )?(list|name|identify) (the |all |its |\w+['’]s )?(other |\w+ )?(founders?|co[- ]?founders?"
+    r"|executives?|leaders?|managers?|directors?|ceos?)\b"
+    r"|\bnames? of (the |its |\w+['’]s )?(other |remaining |\w+ )?(people|persons?|founders?|co[- ]?founders?"
     r"|executives?|leaders?|managers?"
     r"|directors?|employees|staff|ceo|cfo|team)\b"
     r"|\bwho (is|was|are|were) (the |its |\w+['’]s )"
@@ -190,10 +193,16 @@ _SHARE_WORDS = re.compile(r"\b(largest|biggest|greatest|smallest|main|majority|b
                           r"(share|part|portion|proportion|of (its|the))\b", re.I)
 _POINTING_BACK = frozenset("list name names give tell show provide identify mention explain describe elaborate "
                            "spell one ones".split())
+# "... than Oppo?": one word, a name, ends the question.
+_COMPARED_WITH = re.compile(r"\b(than|versus|vs\.?|compared (to|with)|relative to)\s+(?P<other>[\w&'’-]{2,30})"
+                            r"\s*[?.!]?\s*$", re.I)
 # "Has Xiaomi ever recalled ...?": whether an event happened; the words after "ever" name it.
 EVER = re.compile(r"^\s*(has|have|had|was|were|did)\b[^?]*?\bever\b(?P<event>[^?]*)", re.I)
 _ASKS = re.compile(r"\b(what|which|who|whom|when|where|why|how)\b", re.I)
 _NEAR_WORDS = 6
+# "What was its first smartphone called?": the name stands right by the thing it names.
+_CALLED = re.compile(r"\b(called|named|known as)\s*\??\s*$", re.I)
+_CALLED_NEAR = 3
 _CLAUSE = re.compile(r"[,;:]\s|\s(?:before|after|while|whereas|and then|then)\s")
 _TECH_NAME = re.compile(r"\b[A-Z]?\d[A-Z]\b")  # "5G", "4K", "B2B": names, not counts
 _NUMBER_TOKEN = re.compile(r"\b\d[\d,.]*\d[a-z]*\b|\b\d{2,}[a-z]*\b", re.I)
@@ -408,7 +417,7 @@ class Abstainer:
         # "Which camera brand does it partner with?": for a kind of organisation, the name must
         # stand near what the question asks about, not anywhere in a long sentence.
         # (Near the asked thing, not near the place it is restricted to.)
-        near = _NEAR_WORDS if kind else None
+        near = _NEAR_WORDS if kind else _CALLED_NEAR if _CALLED.search(question) else None
         if "name" in wants and not any(
             self._names_near(t, q_words, focus_set - set(restricted), near) for t in on_topic
         ):
@@ -507,6 +516,11 @@ class Abstainer:
             return "not_in_document"
         # "Was it ever put on a blacklist?": a word of the event the documents never use means
         # they do not describe it.
+        # "Does it have more stores than Oppo?": a comparison with something the documents never
+        # mention (capitalised or not) cannot be made from them.
+        other = _COMPARED_WITH.search(question)
+        if other and any(t not in self._vocab[2] for t in content_terms(other.group("other"))):
+            return "not_in_document"
         ever = EVER.search(question)
         if ever and any(t not in self._vocab[2] for t in content_terms(ever.group("event"))):
             return "not_in_document"

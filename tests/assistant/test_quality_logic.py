@@ -475,3 +475,32 @@ def test_a_wrong_name_is_corrected_by_a_clause_sharing_two_words_of_the_event() 
     # A clause sharing one word of the event (only "listing") is too weak a sign.
     assert decide_with(catalog, "What did the Shelbyville Plan signal for Acme's listing?", listing,
                        score=0.6) == "not_in_document"
+
+
+def test_more_figure_and_name_phrasings() -> None:
+    from assistant.abstain import NUMERIC, PERSON
+
+    assert NUMERIC.search("what is acme's global anvil market share")
+    assert NUMERIC.search("what do they charge for the connectivity packages?")
+    assert PERSON.search("Name the co founders of Acme other than Jane Doe.")
+    catalog = catalog_of(DOC2)
+    founding = "Acme was founded in 1999 by Jane Doe in Springfield."
+    assert decide_with(catalog, "Name the co founders of Acme other than Jane Doe.", founding) == "not_in_document"
+
+
+def test_called_needs_the_name_right_by_what_is_asked_about() -> None:
+    catalog = catalog_of(DOC2)
+    labels = "Acme sells under the Roadster and Blastco labels."
+    assert decide_with(catalog, "What are Acme's labels called?", labels) is None
+    depot = "Acme opened a depot in 2003, long before it began exporting anvils to Ogdenville."
+    # Ogdenville is ten words from "depot": a name in the sentence, but not the depot's name.
+    assert decide_with(catalog, "What is Acme's first depot called?", depot) == "not_in_document"
+
+
+def test_a_comparison_with_something_the_documents_never_mention_is_not_answered() -> None:
+    catalog = catalog_of(DOC2)
+    customers = "Acme customers are coyotes and roadrunners."
+    assert decide_with(catalog, "does acme have more customers than globex", customers) is None
+    assert decide_with(catalog, "does acme have more customers than initech", customers) == "not_in_document"
+    # An everyday comparison in several words is a paraphrase, not an unknown rival.
+    assert decide_with(catalog, "Are coyotes more common than other buyers of anvils?", customers) is None
