@@ -119,7 +119,6 @@ class HybridSearch:
         if len(parts) > 1:
             result.parts = [self._search_one(p, k) for p in parts]
             # Keep each part's best section, scored (and so ranked) on the whole question.
-            have = {h.section.id for h in result.hits}
             kept = result.hits[: max(1, k - len(parts))]
             for part in result.parts:
                 if part.hits and part.hits[0].section.id not in {h.section.id for h in kept}:
@@ -128,7 +127,6 @@ class HybridSearch:
                     score = float(result.fused[whole]) if result.fused is not None else hit.score
                     kept.append(SectionHit(hit.section, score, hit.signals, hit.sentence_scores))
             kept += [h for h in result.hits if h.section.id not in {x.section.id for x in kept}]
-            del have
             result.hits = sorted(kept[: max(k, len(parts) + 1)], key=lambda h: -h.score)
             result.timings["parts_ms"] = sum(p.timings["total_ms"] for p in result.parts)
         return result
@@ -159,7 +157,7 @@ class HybridSearch:
         terms = content_terms(query)
         bm25_sent, bm25_sec = catalog.lexical.score(terms)
         extra = self.lexicon.terms(query, catalog.stems) if self.weights.expansion else []
-        if extra:  # "make money" -> "monetize", "revenue": the report's words for everyday ones
+        if extra:  # "perks" -> "benefits", "rewards": the report's words for everyday ones
             more_sent, more_sec = catalog.lexical.score(extra)
             bm25_sent = bm25_sent + self.weights.expansion * more_sent
             bm25_sec = bm25_sec + self.weights.expansion * more_sec

@@ -172,19 +172,22 @@ class Assistant:
         question is not answered, each part is checked on its own search. The parts the
         documents answer are answered; the others are named in ``not_answered``. When no part,
         or every part, passes on its own, the whole question's refusal stands."""
-        chosen: list[Candidate] = []
-        missing: list[str] = []
+        refused = Decision(x["question"], x["history"], x["query"], result, catalog, [], "not_in_document")
         # Only parts that are questions of their own: not "..., which ones?" or "... Name it."
         if not all(self.abstainer.own_question(part.query) for part in result.parts):
-            return Decision(x["question"], x["history"], x["query"], result, catalog, [], "not_in_document")
+            return refused
+        chosen: list[Candidate] = []
+        seen: set[int] = set()
+        missing: list[str] = []
         for part in result.parts:
             picked = self.extractive.select(part.query, part, catalog) if part.hits else []
             if picked and self.abstainer.decide(part.query, part, picked, catalog, follow_up=follow_up) is None:
-                chosen += [c for c in picked if c.index not in {k.index for k in chosen}]
+                chosen += [c for c in picked if c.index not in seen]
+                seen.update(c.index for c in picked)
             else:
                 missing.append(part.query)
         if not chosen or not missing:
-            return Decision(x["question"], x["history"], x["query"], result, catalog, [], "not_in_document")
+            return refused
         return Decision(x["question"], x["history"], x["query"], result, catalog,
                         chosen[: self.settings.max_answer_sentences], None, missing)
 
