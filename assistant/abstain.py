@@ -46,13 +46,22 @@ INJECTION = re.compile(
     r"|\b(reply|respond|answer|output)\s+(only\s+)?(in|with|as)\s+(json|yaml|xml|code|emoji|ascii|base64|uppercase)\b"
     r"|\b(tools?|functions?) (you|that you) (can|are able to) (call|use)\b|\b(content|safety|usage) polic(y|ies)\b"
     r"|\b(add|include|append|insert)\b.{0,40}\b(link|url|https?://)|\btell (readers|users|them|everyone) (that|they)\b"
-    r"|\becho (back|the)\b",
+    r"|\becho (back|the)\b"
+    r"|\b(forget|ignore|disregard|never mind|drop)\b( about)? (the|this|that|all|your) (\w+ ){0,2}"
+    r"(report|document|stuff|topic|subject|task|context)\b"
+    r"|\b(admin|administrator|system|developer|security|moderator)\s+(notice|message|note|update|alert"
+    r"|announcement)\b"
+    r"|\btell (the|your) (user|users|reader|readers)\b|\badvise (them|the user|users|readers|people|everyone) to\b"
+    r"|\b(append|include|add|print|show|reveal|list|output|give|share|send|dump|paste|leak|expose)\b.{0,50}"
+    r"\b(api keys?|passwords?|access tokens?|auth tokens?|credentials|secret keys?|secrets|environment variables"
+    r"|env vars)\b",
     re.I,
 )
 TASK = re.compile(
     r"^\s*(?:please\s+|can you\s+|could you\s+|now\s+)?(write|translate|compose|generate|draw|sing|code|program"
     r"|implement|solve|calculate|compute|play|book|order|tell me a (?:joke|story|poem))\b"
-    r"|\b(poem|haiku|joke|recipe|weather|python code|javascript|sql query|sort a list|ascii art)\b"
+    r"|\b(poem|haiku|limerick|sonnet|lyrics|riddle|joke|recipe|weather|python code|javascript|sql query|sort a list"
+    r"|ascii art|bedtime story|short story|love letter|song about|story about)\b"
     r"|\b(multiplied by|divided by|square root|plus \d|minus \d|times \d)\b"
     r"|\b(today'?s|latest|top|breaking) (news|headlines)\b|\bheadlines\b",
     re.I,
@@ -95,6 +104,7 @@ PERSONAL = re.compile(r"\b(i|i'm|i've|i'd|my|me|mine)\b", re.I)
 WHO_IS_NAMED = re.compile(r"^\s*[Ww]ho (is|was) [A-Z][\w.-]+( [A-Z][\w.-]+)*\s*\??\s*$")
 WHY_HOW = re.compile(r"^\s*(why|how|since|given)\b|^\s*what (led|made|caused|prompted|drove|motivated|pushed)\b",
                      re.I)
+WHY = re.compile(r"^\s*why\b", re.I)
 PREMISE = re.compile(r"^\s*(since|given( that)?|now that|because|as"
                      r"|when(?! (did|was|is|were|will|does|do|has|have|had|are|can|could|should|would)\b))"
                      r"\b[^,?]{8,},\s*\w", re.I)
@@ -121,7 +131,7 @@ NOT_A_PERSON = re.compile(
     r"\b(aimed|targeted|meant|designed|intended|for)\b\W*$|\b(aimed|targeted) at\b"
     r"|^\s*who (\w+ ){0,2}(buys?|bought|uses?|benefits?|purchases?|chooses?|prefers?|needs?|wants?|shops?|pays?"
     r"|cares?|seeks?|adopts?|values?|gains?|relies|rely|depends?|attracts?|appeals?|targets?|serves?|reach(es)?)\b"
-    r"|^\s*who\b.{0,40}\b(customers?|users?|buyers?|consumers?|shoppers?|audiences?|segments?|fans?|clients?"
+    r"|^\s*who\b.{0,60}\b(customers?|users?|buyers?|consumers?|shoppers?|audiences?|segments?|fans?|clients?"
     r"|partners?|groups?|markets?)\b", re.I)
 NAME = re.compile(
     # Kinds whose members are proper names (organisations, places, models) ...
@@ -422,7 +432,9 @@ class Abstainer:
             self._names_near(t, q_words, focus_set - set(restricted), near) for t in on_topic
         ):
             missing.append("name")
-        if "superlative" in wants and not _RANKING_WORD.search(" ".join(sentences)):
+        # "Why is advertising its biggest source of revenue?": a why-question's superlative is its
+        # premise, which the answer may correct; it is not what the question asks for.
+        if "superlative" in wants and not _RANKING_WORD.search(" ".join(sentences)) and not WHY.search(question):
             missing.append("superlative")
         ordinal = _ORDINAL_RANK.search(question)
         if ordinal and not re.search(rf"\b{ordinal.group(1)}\b", " ".join(sentences), re.I):

@@ -12,6 +12,7 @@ two-part question), keeps them verbatim, and cites the section each came from.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -121,8 +122,31 @@ class ExtractiveAnswerer:
         return compose(chosen, result, catalog, self.name)
 
 
+# A sentence that opens by pointing back ("This route improves uptake ...", "These insights
+# inform ...", "It complemented ...") reads only after the sentence before it.
+_LEANS_BACK = re.compile(r"^(?:This|These|That|Those|Such|It|Its|They|Their|Both|Together|However|But|Yet)\b")
+
+
+def with_antecedents(chosen: list[Candidate], catalog: Catalog) -> list[Candidate]:
+    """``chosen`` plus, before each sentence that points back, the sentence of its section it
+    points back to (when that one is not chosen already)."""
+    have = {c.index for c in chosen}
+    out: list[Candidate] = []
+    for c in chosen:
+        sentence = catalog.sentences[c.index]
+        if _LEANS_BACK.match(sentence.text):
+            order = catalog.sections[sentence.section_id].sentences
+            at = order.index(c.index) if c.index in order else 0
+            if at > 0 and order[at - 1] not in have:
+                have.add(order[at - 1])
+                out.append(Candidate(order[at - 1], c.section_rank, c.score, set()))
+        out.append(c)
+    return out
+
+
 def compose(chosen: list[Candidate], result: SearchResult, catalog: Catalog, answered_by: str) -> Answer:
     """Answer text with [n] markers, one citation per section, quotes verbatim."""
+    chosen = with_antecedents(chosen, catalog)
     by_section: dict[str, list[Candidate]] = {}
     for c in chosen:
         by_section.setdefault(catalog.sentences[c.index].section_id, []).append(c)
