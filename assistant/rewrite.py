@@ -37,6 +37,11 @@ _ORDINAL_REF = re.compile(
 )
 
 
+# "What about the car business?", "And the manufacturing ones?": the same question about
+# something else. The earlier answer's words are about the earlier subject, so they are not borrowed.
+_SWITCH = re.compile(r"^\s*(and\s+)?(what|how)\s+about\b|^\s*and\s+the\b", re.I)
+
+
 def _strip_markers(text: str) -> str:
     return re.sub(r"\[\d+\]", "", text.split("\nSources")[0])
 
@@ -104,7 +109,9 @@ class QueryRewriter:
         for text in reversed(users):
             borrow(text, self.max_terms)
         answers = [t.content for t in history if t.role == "assistant"]
-        if answers:
+        switches = _SWITCH.search(question) and not _ORDINAL_REF.search(question) and any(
+            w not in STOPWORDS and len(w) > 2 for w in own)
+        if answers and not switches:
             last = _strip_markers(answers[-1])
             item = _ordinal_item(question, last)
             borrow(item or last, self.max_terms if item else self.answer_terms)

@@ -543,3 +543,12 @@ def test_the_superlative_of_a_why_question_is_its_premise_not_what_it_asks() -> 
     sentence = "Acme customers are coyotes and roadrunners."
     assert decide_with(catalog, "Why are roadrunners the biggest share of Acme's customers?", sentence) is None
     assert decide_with(catalog, "Are roadrunners the biggest share of Acme's customers?", sentence) == "not_in_document"
+
+
+def test_what_about_another_thing_does_not_borrow_the_earlier_answers_words() -> None:
+    history = [Turn("user", "What is Acme's biggest source of revenue?"),
+               Turn("assistant", "Anvil sales to coyotes contribute the largest share.")]
+    query = QueryRewriter().rewrite("What about the subscriptions, how do they make money?", history)
+    assert "revenue" in query and "anvil" not in query and "coyotes" not in query
+    # A follow-up that stays on the same subject still borrows from the answer.
+    assert "anvil" in QueryRewriter().rewrite("Why is that?", history)
