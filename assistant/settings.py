@@ -57,7 +57,8 @@ class Settings(BaseSettings):
     # --- retrieval and answering ---------------------------------------------
     top_k: int = Field(4, ge=1, le=20, description="Sections handed to the answerer.")
     max_answer_sentences: int = Field(
-        3, ge=1, le=8, description="Most sentences in an extractive answer."
+        3, ge=1, le=8,
+        description="Most sentences chosen for an extractive answer (one that points back brings the one before it).",
     )
     abstain_threshold: float = Field(
         0.30,
