@@ -22,9 +22,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from assistant.settings import QUERY_LEXICON
 from index.catalog import STOPWORDS, stem, words
 
-BUNDLED_LEXICON = Path(__file__).resolve().parent / "data" / "register.tsv"
+BUNDLED_LEXICON = QUERY_LEXICON  # assistant/data/register.tsv, the settings' default
 
 
 class LexiconError(ValueError):
