@@ -216,6 +216,7 @@ class ProjectedEmbedder:
 
     def __init__(self, real: Any, sample: int = 2000) -> None:
         self.real, self.sample, self.name, self.dimension = real, sample, real.name, real.dimension
+        self.identity = real.identity
         self._pool: np.ndarray | None = None
         self._rng = np.random.default_rng(0)
 

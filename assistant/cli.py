@@ -133,7 +133,7 @@ def _ask_jsonl(assistant: Any) -> int:
 
 def _build(args: argparse.Namespace) -> Any:
     from assistant.service import build_assistant
-    from index.store import IndexMissingError
+    from index.store import EmbedderMismatchError, IndexMissingError
 
     settings = _settings(args)
     try:
@@ -142,6 +142,9 @@ def _build(args: argparse.Namespace) -> Any:
         return assistant
     except IndexMissingError:
         _fail("no index yet: run `assistant index` (or `make run`) first.")
+        return None
+    except EmbedderMismatchError as exc:
+        _fail(f"{exc}.")
         return None
     except Exception as exc:  # a misconfigured ASSISTANT_LLM backend: its message says what to do
         from assistant.llm import LLMConfigError

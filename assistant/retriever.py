@@ -96,6 +96,7 @@ class HybridSearch:
             if self._catalog is None or now - self._checked >= self.refresh_seconds:
                 generation = self.store.active_generation()
                 if self._catalog is None or generation != self._catalog.generation:
+                    self.store.check_embedder(self.embedder.identity)
                     catalog = Catalog.load(self.store)
                     if self.settings.chroma_url:
                         _ = catalog.lexical  # a replica rebuilds BM25 from the server's records

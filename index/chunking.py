@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from index.sections import Section
@@ -40,11 +40,15 @@ class Chunk:
 
     @property
     def embed_text(self) -> str:
-        """What the embedding model reads: the heading path gives each chunk its context."""
-        heading = " > ".join(self.path)
-        if self.kind == "title":
-            return heading
-        return f"{heading}: {self.text}"
+        return embed_text(self.kind, self.path, self.text)
+
+
+def embed_text(kind: str, path: Sequence[str], text: str) -> str:
+    """What the embedding model reads: the heading path gives each chunk its context."""
+    heading = " > ".join(path)
+    if kind == "title":
+        return heading
+    return f"{heading}: {text}"
 
 
 def approx_tokens(text: str) -> int:

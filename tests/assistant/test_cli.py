@@ -170,6 +170,17 @@ def test_reindexing_the_bundled_document_reports_nothing_embedded(cli):
     assert code == 0 and "up to date" in out and "nothing embedded" in out
 
 
+def test_ask_with_another_embedding_model_than_the_index_says_to_reindex(data_dir, monkeypatch, capsys):
+    """Same dimension, other model: once silently wrong answers, now an error naming both models."""
+    from index.embeddings import HashEmbedder
+
+    monkeypatch.setattr("index.embeddings.build_embedder", lambda settings: HashEmbedder(dimension=384))
+    code = main(["--data-dir", data_dir, "ask", FOUNDED])
+    out, err = capsys.readouterr()
+    assert code == 1 and out == ""
+    assert "all-MiniLM-L6-v2@" in err and "hash-384" in err and "assistant index" in err
+
+
 def test_jsonl_subprocess_flushes_each_line_and_loads_the_model_once(data_dir):
     """A real `assistant ask --jsonl` process: each answer arrives before the next question is sent."""
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "ASSISTANT_DATA_DIR": data_dir}

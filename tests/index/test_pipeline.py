@@ -9,10 +9,11 @@ import numpy as np
 import pytest
 
 from assistant.settings import BUNDLED_DOCUMENT
+from index.chunking import embed_text
 from index.embeddings import HashEmbedder
 from index.pipeline import index_documents
 from index.sections import DocumentError, load_document, split_sections
-from index.store import build_store
+from index.store import EmbedderMismatchError, build_store
 
 pytestmark = pytest.mark.integration  # a real Chroma
 
@@ -144,6 +145,37 @@ def test_second_document_keeps_the_first_and_replace_drops_others(doc, store, tm
     report = index_documents([other], store, CountingEmbedder(), replace=True)
     documents = {r.metadata["document"] for r in store.records(with_embeddings=False)}
     assert documents == {"notes.md"} and report.removed > 0 and report.embedded == 0
+
+
+def test_a_new_embedding_model_reembeds_every_document(doc, store, tmp_path):
+    """Two models' vectors never share an index: all of it is embedded again, other documents too."""
+    index_documents([doc], store, HashEmbedder())
+    other = tmp_path / "docs" / "notes.md"
+    other.write_text("# Pricing\nPhones cost little.\n", encoding="utf-8")
+    index_documents([other], store, HashEmbedder())
+    total = store.count()
+
+    new_model = HashEmbedder(dimension=32)
+    report = index_documents([doc], store, new_model)
+    assert report.model_changed and report.embedded == total
+    assert "embedded again" in report.summary()
+    records = store.records()
+    assert {r.metadata["document"] for r in records} == {"xiaomi.txt", "notes.md"}
+    assert {len(r.embedding) for r in records} == {32}
+    note = next(r for r in records if r.text == "Phones cost little." and r.metadata["kind"] == "sentence")
+    expected = new_model.embed([embed_text("sentence", note.metadata["path"], note.text)])[0]
+    assert np.allclose(note.embedding, expected)
+    assert store.built_with() == new_model.identity
+    assert index_documents([doc], store, HashEmbedder(dimension=32)).unchanged
+
+
+def test_searching_an_index_built_by_another_model_says_to_reindex(doc, store, settings):
+    from assistant.retriever import HybridSearch
+
+    index_documents([doc], store, HashEmbedder())
+    with pytest.raises(EmbedderMismatchError, match="hash-64.*hash-32.*assistant index"):
+        HybridSearch(store, HashEmbedder(dimension=32), settings).catalog()
+    assert HybridSearch(store, HashEmbedder(), settings).search("phone prices").hits
 
 
 def test_the_same_file_named_twice_is_indexed_once(doc, store):

@@ -170,3 +170,27 @@ def test_full_server_answers_503_with_retry_after_instead_of_queueing(real_setti
         t.join(10)
     assert busy.status_code == 503 and busy.headers["retry-after"] and busy.json()["error"]
     assert first["r"].status_code == 200 and first["r"].json()["answer"] == "done"
+
+
+def test_an_index_rebuilt_by_another_model_gives_503_saying_what_to_do(settings, tmp_path, monkeypatch) -> None:
+    """Re-indexed with another embedding model while serving: a clear 503, not a 500 or wrong answers."""
+    from assistant.service import build_assistant
+    from assistant.settings import BUNDLED_DOCUMENT
+    from index.embeddings import HashEmbedder
+    from index.pipeline import index_documents
+    from index.store import build_store
+
+    monkeypatch.setattr("index.embeddings.build_embedder", lambda s: HashEmbedder())
+    index_documents([BUNDLED_DOCUMENT], build_store(settings), HashEmbedder())
+    assistant = build_assistant(settings)
+    assistant.search.refresh_seconds = 0  # see the new generation at once
+    app = create_app(settings.model_copy(update={"rate_limit": 0}), assistant,
+                     FeedbackStore(tmp_path / "f.sqlite3"), chat=False)
+    with TestClient(app) as c:
+        assert c.post("/api/ask", json={"question": FOUNDED}).status_code == 200
+        index_documents([BUNDLED_DOCUMENT], build_store(settings), HashEmbedder(dimension=32))
+        r = c.post("/api/ask", json={"question": FOUNDED})
+        health = c.get("/healthz")
+    assert r.status_code == 503
+    assert "hash-32" in r.json()["error"] and "assistant index" in r.json()["error"] and "restart" in r.json()["error"]
+    assert health.status_code == 503 and "hash-32" in health.json()["error"]
