@@ -133,7 +133,7 @@ def _ask_jsonl(assistant: Any) -> int:
 
 def _build(args: argparse.Namespace) -> Any:
     from assistant.service import build_assistant
-    from index.store import EmbedderMismatchError, IndexMissingError
+    from index.store import EmbedderMismatchError, IndexMissingError, StoreUnavailableError
 
     settings = _settings(args)
     try:
@@ -145,6 +145,9 @@ def _build(args: argparse.Namespace) -> Any:
         return None
     except EmbedderMismatchError as exc:
         _fail(f"{exc}.")
+        return None
+    except StoreUnavailableError as exc:
+        _fail(str(exc))
         return None
     except Exception as exc:  # a misconfigured ASSISTANT_LLM backend: its message says what to do
         from assistant.llm import LLMConfigError
@@ -203,7 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("serve", help="serve the chat, the HTTP API and the widget")
     p.add_argument("--host", help="bind address (default 127.0.0.1)")
-    p.add_argument("--port", type=int, help="port (default 7860)")
+    p.add_argument("--port", type=_port, help="port, 1-65535 (default 7860)")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("feedback", help="ratings given to answers in the chat/widget/API")
@@ -231,6 +234,16 @@ def _delegate(module: str) -> Any:
     return run
 
 
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = 0
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port number from 1 to 65535, got {text!r}")
+    return port
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -242,15 +255,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.rest = rest
     from pydantic import ValidationError
 
+    from assistant.evaluate import EvalSetError
     from assistant.lexicon import LexiconError
+    from index.embeddings import EmbedderError
+    from index.store import EmbedderMismatchError, IndexMissingError, StoreUnavailableError
 
     try:
         return int(args.func(args) or 0)
     except ValidationError as exc:  # an ASSISTANT_* variable out of range or pointing nowhere
         problems = "; ".join(f"ASSISTANT_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
         return _fail(f"invalid setting: {problems}", EXIT_BAD_INPUT)
-    except LexiconError as exc:
+    except (LexiconError, EmbedderError, EvalSetError) as exc:
         return _fail(str(exc), EXIT_BAD_INPUT)
+    except IndexMissingError:
+        return _fail("no index yet: run `assistant index` (or `make run`) first.")
+    except (StoreUnavailableError, EmbedderMismatchError) as exc:
+        message = str(exc)
+        return _fail(message if message.endswith((".", "?", "!")) else message + ".")
+    except OSError as exc:  # a data dir, output file or set path that cannot be used
+        where = f": {exc.filename}" if exc.filename else ""
+        return _fail(f"{exc.strerror or exc}{where}")
 
 
 if __name__ == "__main__":

@@ -28,8 +28,31 @@ DEFAULT_SET = PROJECT_DIR / "tests" / "eval" / "questions.jsonl"
 ANSWERABLE = ("lookup", "paraphrase", "two_section", "followup", "false_premise")
 
 
+_REQUIRED = ("id", "type", "question", "gold_sections")
+
+
+class EvalSetError(ValueError):
+    """A question set that cannot be read."""
+
+
 def load_questions(path: Path, split: str = "heldout") -> list[dict[str, Any]]:
-    items = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise EvalSetError(f"cannot read the question set {path}: {exc}") from exc
+    items = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise EvalSetError(f"{path}, line {number}: not valid JSON ({exc.msg})") from exc
+        missing = [k for k in _REQUIRED if not isinstance(item, dict) or k not in item]
+        if missing:
+            raise EvalSetError(f"{path}, line {number}: expected a JSON object with {', '.join(_REQUIRED)} "
+                               f"(missing {', '.join(missing)})")
+        items.append(item)
     return [q for q in items if split == "all" or q.get("split") == split]
 
 

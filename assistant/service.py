@@ -61,7 +61,7 @@ class Answerer(Protocol):
     def stream(self, decision: Decision, fallback: Callable[[], Answer]) -> Iterator[StreamEvent]: ...
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200d\u2060\ufeff]")  # + zero-width
 
 
 def clean_question(question: object, max_chars: int) -> str:
@@ -247,7 +247,8 @@ class Assistant:
     def abstention(self, decision: Decision) -> Answer:
         docs = sorted({s.document for s in decision.catalog.sections.values()})
         names = ", ".join(docs) if docs else "the indexed documents"
-        prompt = "refuse" if decision.reason in ("injection", "off_topic") else "abstain"
+        # An instruction is refused as one; a question off the documents is not told it was one.
+        prompt = {"injection": "refuse", "off_topic": "off_topic"}.get(decision.reason or "", "abstain")
         return Answer(answer=load_text(prompt).format(documents=names), abstained=True,
                       answered_by=self.answered_by, citations=[], query=decision.query,
                       reason=decision.reason or "")
@@ -276,7 +277,7 @@ def build_assistant(settings: Settings) -> Assistant:
     from index.embeddings import build_embedder
     from index.store import build_store
 
-    store = build_store(settings)
+    store = build_store(settings, create=False)
     embedder = build_embedder(settings)
     search = HybridSearch(store, embedder, settings)
     answerer = build_answerer(settings)

@@ -61,7 +61,7 @@ class Settings(BaseSettings):
         description="Most sentences chosen for an extractive answer (one that points back brings the one before it).",
     )
     abstain_threshold: float = Field(
-        0.30,
+        0.30, ge=0.0, le=1.0, allow_inf_nan=False,
         description="Lowest evidence score (0-1) at which the assistant answers instead of abstaining.",
     )
     max_question_chars: int = Field(2000, ge=1, description="Longest question accepted.")

@@ -211,9 +211,17 @@ class HashEmbedder:
         return approx_tokens(text)
 
 
+class EmbedderError(RuntimeError):
+    """The configured embedding model cannot be used."""
+
+
 def build_embedder(settings: Settings) -> Embedder:
     """The configured embedding model (the bundled MiniLM unless ``embedding_model`` is set)."""
     path = Path(settings.embedding_model) if settings.embedding_model else bundled_model_path()
-    if not path.exists():
-        raise RuntimeError(f"Embedding model not found at {path}")
+    if not path.is_dir():
+        raise EmbedderError(f"ASSISTANT_EMBEDDING_MODEL: no model folder at {path}")
+    missing = [name for name in ("config.json", "tokenizer.json") if not (path / name).is_file()]
+    if missing:
+        raise EmbedderError(f"ASSISTANT_EMBEDDING_MODEL: {path} is not a sentence-transformers model "
+                            f"folder (no {' or '.join(missing)})")
     return SentenceTransformerEmbedder(path)

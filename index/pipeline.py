@@ -50,6 +50,7 @@ class IndexReport:
     generation: str | None = None
     unchanged: bool = False
     model_changed: bool = False  # the index held another embedding model's vectors
+    replaced: dict[str, str] = field(default_factory=dict)  # name -> the other file it came from before
     section_titles: dict[str, list[str]] = field(default_factory=dict)
 
     def summary(self) -> str:
@@ -57,14 +58,16 @@ class IndexReport:
             return (f"Index up to date: {', '.join(self.documents)} "
                     f"({self.sections} sections, {self.chunks} chunks); nothing embedded.")
         note = "; the embedding model changed, so every chunk was embedded again" if self.model_changed else ""
+        replaced = "".join(f" {name} had been indexed from {before}: this file replaces it."
+                           for name, before in sorted(self.replaced.items()))
         return (f"Indexed {', '.join(self.documents)}: {self.sections} sections, {self.chunks} chunks "
-                f"({self.embedded} embedded, {self.removed} removed{note}).")
+                f"({self.embedded} embedded, {self.removed} removed{note}).{replaced}")
 
 
 def read_documents(paths: Sequence[Path]) -> list[tuple[Document, list[Section]]]:
     """Load and split every file first; any DocumentError aborts before writing."""
     if not paths:
-        raise ValueError("No documents to index.")
+        raise DocumentError("no documents to index (ASSISTANT_DOCUMENTS is empty)")
     names: dict[str, Path] = {}
     out = []
     for path in paths:
@@ -78,12 +81,16 @@ def read_documents(paths: Sequence[Path]) -> list[tuple[Document, list[Section]]
     return out
 
 
-def chunk_metadata(chunk: Chunk) -> dict[str, object]:
-    return {
+def chunk_metadata(chunk: Chunk, source: str | None = None) -> dict[str, object]:
+    """``source``: the file the document was read from (documents are cited by file name)."""
+    meta: dict[str, object] = {
         "kind": chunk.kind, "section_id": chunk.section_id, "document": chunk.document,
         "title": chunk.title, "path": list(chunk.path), "start": chunk.start, "end": chunk.end,
         "level": len(chunk.path),
     }
+    if source:
+        meta["source"] = source
+    return meta
 
 
 def index_documents(
@@ -110,6 +117,11 @@ def index_documents(
     except IndexMissingError:
         existing = []
     names = set(report.documents)
+    sources = {Path(p).name: str(Path(p).resolve()) for p in paths}
+    for r in existing:  # a document is known by its file name: another file of that name replaces it
+        name, before = r.metadata.get("document"), r.metadata.get("source")
+        if name in names and before and before != sources.get(name):
+            report.replaced[name] = before
     kept = [r for r in existing if not replace and r.metadata.get("document") not in names]
     old_for_docs = {r.id: r for r in existing if r.metadata.get("document") in names}
 
@@ -120,7 +132,8 @@ def index_documents(
     report.removed = sum(1 for rid in old_for_docs if rid not in new_ids)
     dropped_docs = len(existing) - len(kept) - len(old_for_docs)
     # Unchanged text elsewhere can still move (an edit above shifts offsets): compare metadata too.
-    moved = any(old_for_docs[c.id].metadata != chunk_metadata(c) for c in chunks if c.id in old_for_docs)
+    moved = any(old_for_docs[c.id].metadata != chunk_metadata(c, sources.get(c.document))
+                for c in chunks if c.id in old_for_docs)
     if not todo and not report.removed and not dropped_docs and not moved and existing:
         report.unchanged = True
         report.generation = store.active_generation()
@@ -135,7 +148,7 @@ def index_documents(
     records = list(kept)
     for c in chunks:
         vector = embedded[c.id] if c.id in embedded else old_for_docs[c.id].embedding
-        records.append(Record(c.id, c.text, chunk_metadata(c), vector))
+        records.append(Record(c.id, c.text, chunk_metadata(c, sources.get(c.document)), vector))
     report.embedded = len(todo) + (len(kept) if model_changed else 0)
     report.removed += dropped_docs
     report.model_changed = model_changed

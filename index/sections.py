@@ -61,6 +61,8 @@ def load_document(path: Path) -> Document:
             f"{path}: unsupported file type {path.suffix or '(none)'}; use .txt or .md"
         )
     raw = path.read_bytes()
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise DocumentError(f"{path}: UTF-16 text (Windows \"Unicode\"); save it as UTF-8 and index again")
     if b"\x00" in raw:
         raise DocumentError(f"{path}: binary file (contains NUL bytes), not a text document")
     try:

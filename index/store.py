@@ -14,8 +14,13 @@ Usage::
 
 from __future__ import annotations
 
+import re
+import shutil
+import sqlite3
+import time
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -24,6 +29,7 @@ if TYPE_CHECKING:
     from assistant.settings import Settings
 
 _POINTER_SUFFIX = "--active"
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _BATCH = 1000
 
 
@@ -49,6 +55,10 @@ class IndexMissingError(RuntimeError):
     """No index has been built yet."""
 
 
+class StoreUnavailableError(RuntimeError):
+    """The Chroma server cannot be reached."""
+
+
 class EmbedderMismatchError(RuntimeError):
     """The index holds another embedding model's vectors than the one configured."""
 
@@ -56,9 +66,12 @@ class EmbedderMismatchError(RuntimeError):
 class ChromaStore:
     """The Chroma side of the index, embedded (PersistentClient) or remote (HttpClient)."""
 
-    def __init__(self, client: Any, name: str) -> None:
+    orphan_min_age = 10.0  # seconds: a segment folder younger than this is never swept
+
+    def __init__(self, client: Any, name: str, persist_dir: Path | None = None) -> None:
         self.client = client
         self.name = name
+        self.persist_dir = persist_dir  # embedded store only: where Chroma keeps its files
         self._collection: Any = None
         self._generation: str | None = None
 
@@ -186,10 +199,32 @@ class ChromaStore:
                     self.client.delete_collection(name)
                 except Exception:  # noqa: BLE001 - another writer may have dropped it already
                     pass
+        if self.persist_dir is not None:
+            self._sweep_segment_folders(self.persist_dir)
+
+    def _sweep_segment_folders(self, root: Path) -> None:
+        """Remove the vector folders of deleted collections, which embedded Chroma 1.x leaves on
+        disk (chroma-core/chroma#5259): without this the data dir grows with every re-index.
+
+        The folders are listed before the live segments are read, and a segment is recorded
+        before its folder is written, so a folder of a collection being built is never taken."""
+        folders = [p for p in root.iterdir() if p.is_dir() and _UUID.fullmatch(p.name)]
+        try:
+            with sqlite3.connect(f"file:{root / 'chroma.sqlite3'}?mode=ro", uri=True) as db:
+                live = {row[0] for row in db.execute("SELECT id FROM segments")}
+        except sqlite3.Error:
+            return  # an unknown layout: leave everything as it is
+        now = time.time()
+        for folder in folders:
+            if folder.name not in live and now - folder.stat().st_mtime >= self.orphan_min_age:
+                shutil.rmtree(folder, ignore_errors=True)
 
 
-def build_store(settings: Settings) -> ChromaStore:
-    """Embedded Chroma under ``data_dir`` or, with ``chroma_url`` set, a Chroma server."""
+def build_store(settings: Settings, create: bool = True) -> ChromaStore:
+    """Embedded Chroma under ``data_dir`` or, with ``chroma_url`` set, a Chroma server.
+
+    ``create=False`` (readers): a data dir with no index raises :class:`IndexMissingError`
+    instead of creating an empty store there (a mistyped ``ASSISTANT_DATA_DIR`` stays unmade)."""
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
@@ -198,11 +233,19 @@ def build_store(settings: Settings) -> ChromaStore:
         from urllib.parse import urlparse
 
         url = urlparse(settings.chroma_url)
-        client = chromadb.HttpClient(
-            host=url.hostname or "localhost", port=url.port or 8000, ssl=url.scheme == "https",
-            settings=chroma_settings,
-        )
+        try:
+            client = chromadb.HttpClient(
+                host=url.hostname or "localhost", port=url.port or 8000, ssl=url.scheme == "https",
+                settings=chroma_settings,
+            )
+        except Exception as exc:  # chromadb raises ValueError, or a connection error of httpx
+            raise StoreUnavailableError(
+                f"cannot reach the Chroma server at {settings.chroma_url} (ASSISTANT_CHROMA_URL): {exc}"
+            ) from exc
     else:
+        if not create and not (settings.chroma_dir / "chroma.sqlite3").is_file():
+            raise IndexMissingError(f"No index in {settings.data_dir}: run `assistant index` first.")
         settings.chroma_dir.mkdir(parents=True, exist_ok=True)
         client = chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
+        return ChromaStore(client, settings.collection, persist_dir=settings.chroma_dir)
     return ChromaStore(client, settings.collection)

@@ -28,6 +28,9 @@ from assistant.settings import Settings
 
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]")
 API_PREFIX = "/api/"
+# Where the chat page's Gradio app starts an answer (the browser's queue, Gradio's own API): the
+# page stays open to whoever reaches it (no key), but these calls share /api/*'s rate limit.
+CHAT_CALLS = ("/gradio_api/queue/join", "/gradio_api/call/", "/gradio_api/run/")
 
 
 def _origin(value: str) -> str:
@@ -126,7 +129,8 @@ async def _send_json(send: Send, status: int, body: dict[str, Any],
 class ApiGuard:
     """ASGI middleware for /api/*: CORS for allowed origins, bearer key, rate limit.
 
-    Everything else (the Gradio chat, /widget, /healthz) passes through untouched.
+    The chat page's answer calls (``CHAT_CALLS``) get the rate limit only; everything else (the
+    chat page itself, /widget, /healthz) passes through untouched.
     """
 
     def __init__(self, app: ASGIApp, settings: Settings, policy: OriginPolicy,
@@ -137,6 +141,11 @@ class ApiGuard:
         self.limiter = limiter
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST" and scope["path"].startswith(CHAT_CALLS):
+            if await self._limited(scope, send, []):
+                return
+            await self.app(scope, receive, send)
+            return
         if scope["type"] != "http" or not scope["path"].startswith(API_PREFIX):
             await self.app(scope, receive, send)
             return
@@ -157,12 +166,7 @@ class ApiGuard:
             message = "Missing or wrong API key: send Authorization: Bearer <key>."
             await _send_json(send, 401, {"error": message}, [(b"www-authenticate", b"Bearer"), *cors])
             return
-        client = scope.get("client")
-        wait = self.limiter.check(client[0] if client else "unknown")
-        if wait:
-            retry = str(math.ceil(wait)).encode()
-            await _send_json(send, 429, {"error": "Too many requests: slow down and retry later."},
-                             [(b"retry-after", retry), *cors])
+        if await self._limited(scope, send, cors):
             return
 
         async def send_with_cors(message: Message) -> None:
@@ -171,6 +175,16 @@ class ApiGuard:
             await send(message)
 
         await self.app(scope, receive, send_with_cors)
+
+    async def _limited(self, scope: Scope, send: Send, cors: list[tuple[bytes, bytes]]) -> bool:
+        """True (and a 429 sent) when the client is over the rate limit."""
+        client = scope.get("client")
+        wait = self.limiter.check(client[0] if client else "unknown")
+        if wait:
+            retry = str(math.ceil(wait)).encode()
+            await _send_json(send, 429, {"error": "Too many requests: slow down and retry later."},
+                             [(b"retry-after", retry), *cors])
+        return bool(wait)
 
     @staticmethod
     def _authorized(header: str, key: str) -> bool:

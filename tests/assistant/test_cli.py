@@ -147,7 +147,7 @@ def test_jsonl_bad_line_gives_an_error_line_and_exit_2_while_others_are_answered
     assert set(got[2]) == {"error"} and "empty" in got[2]["error"]
 
 
-@pytest.mark.parametrize("question", ["", "   \t "])
+@pytest.mark.parametrize("question", ["", "   \t ", "\u200b\u200b \ufeff"])
 def test_empty_question_exits_2_with_a_clear_message(cli, question):
     code, out, err = cli("ask", question)
     assert code == 2 and out == ""
@@ -219,3 +219,46 @@ def test_ask_names_the_part_of_a_question_the_document_does_not_answer(cli):
     assert "Lei Jun" in answer
     assert "Not in the document: “How many employees does Xiaomi have”" in answer
     assert "Company Background" in sources
+
+
+@pytest.mark.parametrize("env, argv, code, fragment", [
+    ({"ASSISTANT_EMBEDDING_MODEL": "/nope"}, ["index"], 2, "ASSISTANT_EMBEDDING_MODEL: no model folder at /nope"),
+    ({"ASSISTANT_EMBEDDING_MODEL": "{tmp}"}, ["index"], 2, "is not a sentence-transformers model folder"),
+    ({"ASSISTANT_CHROMA_URL": "http://127.0.0.1:1"}, ["ask", "hi"], 1, "cannot reach the Chroma server at http://127.0.0.1:1"),
+    ({"ASSISTANT_DATA_DIR": "{file}"}, ["index"], 1, "Not a directory"),
+    ({"ASSISTANT_DOCUMENTS": ""}, ["index"], 2, "no documents to index"),
+    ({"ASSISTANT_ABSTAIN_THRESHOLD": "5"}, ["ask", "hi"], 2, "ASSISTANT_ABSTAIN_THRESHOLD"),
+    ({"ASSISTANT_ABSTAIN_THRESHOLD": "nan"}, ["ask", "hi"], 2, "ASSISTANT_ABSTAIN_THRESHOLD"),
+    ({"ASSISTANT_DATA_DIR": "{tmp}/typo/data"}, ["ask", "hi"], 1, "no index yet"),
+    ({"ASSISTANT_DATA_DIR": "{tmp}/typo/data"}, ["eval"], 1, "no index yet"),
+])
+def test_a_bad_configuration_is_a_one_line_error_and_changes_nothing(env, argv, code, fragment, tmp_path,
+                                                                      monkeypatch, capsys):
+    (tmp_path / "a-file").write_text("x")
+    for key, value in env.items():
+        monkeypatch.setenv(key, value.format(tmp=tmp_path, file=tmp_path / "a-file"))
+    monkeypatch.setenv("ASSISTANT_DATA_DIR", env.get("ASSISTANT_DATA_DIR", str(tmp_path / "data")).format(
+        tmp=tmp_path, file=tmp_path / "a-file"))
+    assert main(argv) == code
+    out, err = capsys.readouterr()
+    assert err.startswith("error: ") and fragment in err and "Traceback" not in err
+    assert not (tmp_path / "typo").exists()  # a mistyped data dir is not created
+
+
+def test_bad_question_sets_and_output_paths_are_one_line_errors(cli, tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "q1", "type": "lookup", "question": "Who?", "gold_sections": []}\n{oops\n')
+    for argv, fragment in [
+        (["eval", "--set", str(tmp_path / "none.jsonl")], "cannot read the question set"),
+        (["eval", "--set", str(bad)], "bad.jsonl, line 2: not valid JSON"),
+        (["feedback", "export", "--output", str(tmp_path / "no" / "x.csv")], "No such file or directory"),
+    ]:
+        code, out, err = cli(*argv)
+        assert code in (1, 2) and err.startswith("error: ") and fragment in err, (argv, err)
+
+
+@pytest.mark.parametrize("port", ["0", "99999", "http"])
+def test_serve_rejects_a_port_out_of_range(port, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["serve", "--port", port])
+    assert exit_.value.code == 2 and "1 to 65535" in capsys.readouterr().err

@@ -178,6 +178,22 @@ def test_searching_an_index_built_by_another_model_says_to_reindex(doc, store, s
     assert HybridSearch(store, HashEmbedder(), settings).search("phone prices").hits
 
 
+def test_another_file_of_an_indexed_name_replaces_it_and_the_summary_says_so(store, tmp_path):
+    """Documents are cited by file name: a second notes.md replaces the first, never silently."""
+    first, second = tmp_path / "a" / "notes.md", tmp_path / "b" / "notes.md"
+    for path, body in [(first, "Alpha team budget is small."), (second, "Beta team budget is large.")]:
+        path.parent.mkdir()
+        path.write_text(f"# Budget\n{body}\n", encoding="utf-8")
+    index_documents([first], store, HashEmbedder())
+    report = index_documents([second], store, HashEmbedder())
+    assert report.replaced == {"notes.md": str(first.resolve())}
+    assert f"notes.md had been indexed from {first.resolve()}: this file replaces it." in report.summary()
+    texts = {r.text for r in store.records(with_embeddings=False)}
+    assert "Beta team budget is large." in texts and "Alpha team budget is small." not in texts
+    again = index_documents([second], store, HashEmbedder())
+    assert again.unchanged and not again.replaced
+
+
 def test_the_same_file_named_twice_is_indexed_once(doc, store):
     report = index_documents([doc, doc], store, HashEmbedder())
     assert report.sections == 85 and store.count() == report.chunks

@@ -176,6 +176,7 @@ def test_document_without_headings_is_one_introduction_section():
         ("folder.txt", "DIR", "not a file"),
         ("blob.txt", b"abc\x00\x01def", "binary"),
         ("latin.txt", "Caf\xe9 cr\xe8me\n".encode("latin-1"), "UTF-8"),
+        ("windows.txt", "Caf\xe9 cr\xe8me\n".encode("utf-16"), "UTF-16 text (Windows \"Unicode\"); save it as UTF-8"),
         ("empty.txt", b"", "empty"),
         ("blank.md", b"  \n\n ", "empty"),
         ("paper.pdf", b"%PDF-1.4 text", "unsupported"),

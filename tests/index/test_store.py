@@ -82,3 +82,16 @@ def test_the_index_survives_a_new_client(store, settings):
     del store
     again = build_store(settings)
     assert again.active_generation() == generation and again.count() == 3
+
+
+def test_old_generations_leave_no_folders_behind(store, settings):
+    """Embedded Chroma keeps a deleted collection's vector folder (chroma-core/chroma#5259): the
+    store sweeps them, so the data dir stays level however often the index is rebuilt."""
+    def folders() -> set[str]:
+        return {p.name for p in settings.chroma_dir.iterdir() if p.is_dir()}
+
+    store.orphan_min_age = 0.0
+    for i in range(6):
+        store.publish(records(f"g{i}"))
+    assert 1 <= len(folders()) <= 2  # the live and the previous generation at most
+    assert [h.id for h in build_store(settings).query(vec(1, 0), "sentence", 1)] == ["g5-a"]

@@ -151,3 +151,14 @@ def test_finished_streams_free_their_answer_slot(settings, tmp_path) -> None:
     for _ in range(3):  # one slot: each stream must give it back when done
         r = c.post("/api/ask/stream", json=ASK)
         assert r.status_code == 200 and r.text.rstrip().split("\n\n")[-1].startswith("event: answer")
+
+
+def test_the_chats_gradio_calls_share_the_rate_limit(settings, tmp_path) -> None:
+    """The chat page has no key, but a script calling its Gradio API is limited like /api/*."""
+    s = settings.model_copy(update={"rate_limit": 2, "api_key": "s3cret"})
+    app = create_app(s, FakeAssistant(), FeedbackStore(tmp_path / "f.sqlite3"))  # type: ignore[arg-type]
+    with TestClient(app) as c:
+        call = {"data": ["What does the badge section say?", [], None]}
+        codes = [c.post("/gradio_api/call/ask", json=call).status_code for _ in range(3)]
+        assert codes[:2] == [200, 200] and codes[2] == 429
+        assert c.get("/").status_code == 200  # the page itself is not limited
