@@ -58,7 +58,8 @@ class ErrorBody(BaseModel):
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorBody, "description": text} for code, text in (
-        (400, "Malformed JSON"), (401, "Missing or wrong API key"), (413, "Question too long"),
+        (400, "Malformed JSON"), (401, "Missing or wrong API key"),
+        (413, "Question too long, or a body over 1 MiB"), (415, "Body not sent as application/json"),
         (422, "Empty question, wrong types or malformed history"), (429, "Rate limit (Retry-After)"),
         (503, "Server busy (Retry-After)"))
 }
@@ -173,6 +174,17 @@ def build_api(settings: Settings, assistant: Assistant, feedback: Any | None = N
         row = await run_in_threadpool(feedback.record, body.question, body.answer, body.rating, body.source)
         return JSONResponse({"id": row, "rating": body.rating}, status_code=201)
 
+    @router.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+                      include_in_schema=False)
+    async def unknown(rest: str, request: Request) -> JSONResponse:
+        """Unrouted /api/* paths answer in the API's error shape (not the chat app's 404 page)."""
+        path = request.url.path
+        allowed = sorted({m for r in router.routes if getattr(r, "path", None) == path
+                          for m in getattr(r, "methods", ()) if m != "HEAD"})
+        if allowed:
+            return error(405, f"Use {', '.join(allowed)} for {path}.", {"Allow": ", ".join(allowed)})
+        return error(404, f"No such endpoint: {path} (see /docs).")
+
     @router.get("/healthz", tags=["health"], summary="Status, index size and answerer")
     async def healthz() -> JSONResponse:
         try:
@@ -189,6 +201,9 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def on_validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = exc.errors()
+        kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if kind != "application/json" and any(e.get("loc", ())[:1] == ("body",) for e in errors):
+            return error(415, "Send the body as JSON with the header Content-Type: application/json.")
         if any(e.get("type") == "json_invalid" for e in errors):
             return error(400, "Malformed JSON in the request body.")
         if any(e.get("loc") == ("body",) for e in errors):

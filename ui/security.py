@@ -30,6 +30,7 @@ LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]")
 API_PREFIX = "/api/"
 # Where the chat page's Gradio app starts an answer (the browser's queue, Gradio's own API): the
 # page stays open to whoever reaches it (no key), but these calls share /api/*'s rate limit.
+MAX_BODY_BYTES = 1 << 20  # 1 MiB: a question of 2,000 characters with a long history fits
 CHAT_CALLS = ("/gradio_api/queue/join", "/gradio_api/call/", "/gradio_api/run/")
 
 
@@ -167,6 +168,10 @@ class ApiGuard:
             await _send_json(send, 401, {"error": message}, [(b"www-authenticate", b"Bearer"), *cors])
             return
         if await self._limited(scope, send, cors):
+            return
+        length = headers.get("content-length", "")
+        if length.isdigit() and int(length) > MAX_BODY_BYTES:
+            await _send_json(send, 413, {"error": f"The request body is over {MAX_BODY_BYTES} bytes."}, cors)
             return
 
         async def send_with_cors(message: Message) -> None:

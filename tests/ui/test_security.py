@@ -162,3 +162,20 @@ def test_the_chats_gradio_calls_share_the_rate_limit(settings, tmp_path) -> None
         codes = [c.post("/gradio_api/call/ask", json=call).status_code for _ in range(3)]
         assert codes[:2] == [200, 200] and codes[2] == 429
         assert c.get("/").status_code == 200  # the page itself is not limited
+
+
+def test_api_errors_keep_the_json_shape_for_wrong_paths_methods_types_and_sizes(settings, tmp_path) -> None:
+    app = create_app(settings.model_copy(update={"rate_limit": 0}), FakeAssistant(),  # type: ignore[arg-type]
+                     FeedbackStore(tmp_path / "f.sqlite3"))  # with the chat mounted at "/"
+    with TestClient(app) as c:
+        wrong_method = c.get("/api/ask")
+        assert wrong_method.status_code == 405 and wrong_method.headers["allow"] == "POST"
+        assert "POST" in wrong_method.json()["error"]
+        nowhere = c.post("/api/nope", json=ASK)
+        assert nowhere.status_code == 404 and "/api/nope" in nowhere.json()["error"]
+        form = c.post("/api/ask", content=b'{"question": "hi"}',
+                      headers={"content-type": "application/x-www-form-urlencoded"})
+        assert form.status_code == 415 and "Content-Type: application/json" in form.json()["error"]
+        huge = c.post("/api/ask", json={"question": "hi", "history": [{"role": "user", "content": "x" * (1 << 20)}]})
+        assert huge.status_code == 413 and "body" in huge.json()["error"]
+        assert c.post("/api/ask", json=ASK).status_code == 200
