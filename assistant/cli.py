@@ -132,23 +132,14 @@ def _ask_jsonl(assistant: Any) -> int:
 
 
 def _build(args: argparse.Namespace) -> Any:
+    """The assistant over a usable index; a missing or mismatched index raises, for main() to report."""
     from assistant.service import build_assistant
-    from index.store import EmbedderMismatchError, IndexMissingError, StoreUnavailableError
 
     settings = _settings(args)
     try:
         assistant = build_assistant(settings)
         assistant.search.catalog()
         return assistant
-    except IndexMissingError:
-        _fail("no index yet: run `assistant index` (or `make run`) first.")
-        return None
-    except EmbedderMismatchError as exc:
-        _fail(f"{exc}.")
-        return None
-    except StoreUnavailableError as exc:
-        _fail(str(exc))
-        return None
     except Exception as exc:  # a misconfigured ASSISTANT_LLM backend: its message says what to do
         from assistant.llm import LLMConfigError
 

