@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from assistant.models import Answer, Citation
 from assistant.retriever import SearchResult, SectionHit
-from index.catalog import Catalog, content_terms
+from index.catalog import Catalog, SectionView, SentenceView, content_terms
 
 if TYPE_CHECKING:
     from assistant.settings import Settings
@@ -129,19 +129,41 @@ _LEANS_BACK = re.compile(r"^(?:This|These|That|Those|Such|It|Its|They|Their|Both
 
 def with_antecedents(chosen: list[Candidate], catalog: Catalog) -> list[Candidate]:
     """``chosen`` plus, before each sentence that points back, the sentence of its section it
-    points back to (when that one is not chosen already)."""
+    points back to, and after each sentence that is a question (an FAQ's "Q: Is there a gym?"),
+    the sentence that answers it (when those are not chosen already)."""
     have = {c.index for c in chosen}
     out: list[Candidate] = []
     for c in chosen:
         sentence = catalog.sentences[c.index]
-        if _LEANS_BACK.match(sentence.text):
-            order = catalog.sections[sentence.section_id].sentences
-            at = order.index(c.index) if c.index in order else 0
-            if at > 0 and order[at - 1] not in have:
-                have.add(order[at - 1])
-                out.append(Candidate(order[at - 1], c.section_rank, c.score, set()))
+        order = catalog.sections[sentence.section_id].sentences
+        at = order.index(c.index) if c.index in order else 0
+        if _LEANS_BACK.match(sentence.text) and at > 0 and order[at - 1] not in have:
+            have.add(order[at - 1])
+            out.append(Candidate(order[at - 1], c.section_rank, c.score, set()))
         out.append(c)
+        if sentence.text.rstrip().endswith("?") and at + 1 < len(order) and order[at + 1] not in have:
+            have.add(order[at + 1])
+            out.append(Candidate(order[at + 1], c.section_rank, c.score, set()))
     return out
+
+
+_MAX_QUOTE = 1500  # characters: a longer span between chosen sentences is quoted run by run
+
+
+def _quote_spans(sents: list[SentenceView], section: SectionView) -> list[list[SentenceView]]:
+    """The chosen sentences of one section (in document order) grouped into quotes: one quote
+    from the first to the last when that is short enough, else one per contiguous run. Every
+    chosen sentence lies inside a quote, and every quote is verbatim text of the section."""
+    runs: list[list[SentenceView]] = [[sents[0]]]
+    for a, b in zip(sents, sents[1:], strict=False):
+        gap = section.text[a.end - section.start : b.start - section.start]
+        if b.start >= a.end and not gap.strip():
+            runs[-1].append(b)
+        else:
+            runs.append([b])
+    if len(runs) == 1 or sents[-1].end - sents[0].start <= _MAX_QUOTE:
+        return [sents]
+    return runs
 
 
 def compose(chosen: list[Candidate], result: SearchResult, catalog: Catalog, answered_by: str) -> Answer:
@@ -158,18 +180,14 @@ def compose(chosen: list[Candidate], result: SearchResult, catalog: Catalog, ans
     for sid in sorted(by_section, key=lambda s: (rank.get(s, len(rank)), -max(c.score for c in by_section[s]))):
         section = catalog.sections[sid]
         sents = sorted((catalog.sentences[c.index] for c in by_section[sid]), key=lambda s: s.start)
-        start, end = sents[0].start, sents[-1].end
-        contiguous = all(
-            b.start >= a.end and not section.text[a.end - section.start : b.start - section.start].strip()
-            for a, b in zip(sents, sents[1:], strict=False)
-        )
-        if not contiguous:
-            start, end = sents[0].start, sents[0].end
-        quote = section.text[start - section.start : end - section.start]
-        marker[sid] = len(citations) + 1
-        citations.append(Citation(section.document, section.title, section.path, quote,
-                                  hit_score.get(sid, 0.0), sid, start, end))
+        for span in _quote_spans(sents, section):
+            start, end = span[0].start, span[-1].end
+            quote = section.text[start - section.start : end - section.start]
+            for s in span:
+                marker[s.id] = len(citations) + 1
+            citations.append(Citation(section.document, section.title, section.path, quote,
+                                      hit_score.get(sid, 0.0), sid, start, end))
     sentences = [catalog.sentences[c.index] for c in chosen]
-    ordered = sorted(sentences, key=lambda s: (marker[s.section_id], s.start))
-    text = " ".join(f"{s.text} [{marker[s.section_id]}]" for s in ordered)
+    ordered = sorted(sentences, key=lambda s: (marker[s.id], s.start))
+    text = " ".join(f"{s.text} [{marker[s.id]}]" for s in ordered)
     return Answer(answer=text, abstained=False, answered_by=answered_by, citations=citations, query=result.query)

@@ -552,3 +552,45 @@ def test_what_about_another_thing_does_not_borrow_the_earlier_answers_words() ->
     assert "revenue" in query and "anvil" not in query and "coyotes" not in query
     # A follow-up that stays on the same subject still borrows from the answer.
     assert "anvil" in QueryRewriter().rewrite("Why is that?", history)
+
+
+HANDBOOK = """Leave
+Full-time employees receive 25 days of paid leave. Leave requests go through the portal. Managers approve requests within two days. Up to five unused days may be carried over.
+
+Facilities
+Q: Is there a gym? A: Yes, the gym on floor 2 is open to all staff.
+
+Travel
+Book trains through the travel desk. """ + " ".join(f"Filler sentence number {i} about travel rules and forms." for i in range(40)) + """ Taxis need a receipt.
+"""
+
+
+def test_every_answer_sentence_lies_inside_a_verbatim_quote() -> None:
+    """Two sentences of a section that are not next to each other: one quote spans both (before,
+    only the first was quoted); in a long section each is quoted on its own, same section twice."""
+    from assistant.answer import compose
+
+    catalog = catalog_of(HANDBOOK)
+    for title, first, last, quotes in (("Leave", 0, -1, 1), ("Travel", 0, -1, 2)):
+        result, _ = result_for(catalog, title, "question")
+        section = result.hits[0].section
+        chosen = [Candidate(section.sentences[first], 0, 0.9, set()), Candidate(section.sentences[last], 0, 0.8, set())]
+        answer = compose(chosen, result, catalog, "extractive")
+        assert len(answer.citations) == quotes and {c.section for c in answer.citations} == {title}
+        for c in answer.citations:
+            assert c.quote in section.text
+        for index in (section.sentences[first], section.sentences[last]):
+            assert any(catalog.sentences[index].text in c.quote for c in answer.citations)
+        if quotes == 2:
+            assert answer.answer.endswith("Taxis need a receipt. [2]")
+
+
+def test_a_chosen_question_brings_the_sentence_that_answers_it() -> None:
+    from assistant.answer import compose
+
+    catalog = catalog_of(HANDBOOK)
+    result, _ = result_for(catalog, "Facilities", "Is there a gym?")
+    section = result.hits[0].section
+    answer = compose([Candidate(section.sentences[0], 0, 0.9, set())], result, catalog, "extractive")
+    assert answer.answer == "Q: Is there a gym? [1] A: Yes, the gym on floor 2 is open to all staff. [1]"
+    assert answer.citations[0].quote == "Q: Is there a gym? A: Yes, the gym on floor 2 is open to all staff."
