@@ -95,6 +95,28 @@ def test_eval_harness_reports_every_metric(real_assistant) -> None:
     assert report["metrics"]["quote_fidelity"] == 1.0
 
 
+def test_eval_of_a_teams_own_document_and_set(settings, real_embedder, tmp_path) -> None:
+    """A set without "split" fields is evaluated (it was silently empty), and quotes are checked
+    against the indexed document, not the bundled one ASSISTANT_DOCUMENTS still names."""
+    from assistant.retriever import HybridSearch
+    from assistant.service import Assistant
+    from index.pipeline import index_documents
+    from index.store import build_store
+
+    handbook = tmp_path / "handbook.md"
+    handbook.write_text("# Leave\nFull-time employees receive 25 days of paid leave.\n\n"
+                        "# Reception\nReception opens at 08:30 on weekdays.\n", encoding="utf-8")
+    store = build_store(settings)
+    index_documents([handbook], store, real_embedder)
+    assistant = Assistant(settings, HybridSearch(store, real_embedder, settings))
+    qset = tmp_path / "set.jsonl"
+    qset.write_text('{"id": "h1", "type": "lookup", "question": "How many days of paid leave do full-time '
+                    'employees get?", "gold_sections": ["Leave"], "key_phrases": ["25 days"]}\n', encoding="utf-8")
+    report = evaluate(assistant, load_questions(qset, "heldout"))
+    assert report["metrics"]["questions"] == 1
+    assert report["metrics"]["hit@1"] == 1.0 and report["metrics"]["quote_fidelity"] == 1.0
+
+
 @pytest.mark.parametrize("question", ["What is this document about?", "Summarize the report.", "Give me an overview"])
 def test_a_request_for_an_overview_gets_the_opening_and_closing_sections(real_assistant, question) -> None:
     answer = real_assistant.ask(question)

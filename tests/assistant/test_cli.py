@@ -248,9 +248,12 @@ def test_a_bad_configuration_is_a_one_line_error_and_changes_nothing(env, argv, 
 def test_bad_question_sets_and_output_paths_are_one_line_errors(cli, tmp_path):
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"id": "q1", "type": "lookup", "question": "Who?", "gold_sections": []}\n{oops\n')
+    tuned = tmp_path / "tuned.jsonl"
+    tuned.write_text('{"id": "q1", "type": "lookup", "split": "tune", "question": "Who?", "gold_sections": []}\n')
     for argv, fragment in [
         (["eval", "--set", str(tmp_path / "none.jsonl")], "cannot read the question set"),
         (["eval", "--set", str(bad)], "bad.jsonl, line 2: not valid JSON"),
+        (["eval", "--set", str(tuned), "--split", "heldout"], "no question has split 'heldout' (try --split all)"),
         (["feedback", "export", "--output", str(tmp_path / "no" / "x.csv")], "No such file or directory"),
     ]:
         code, out, err = cli(*argv)

@@ -554,15 +554,15 @@ def test_what_about_another_thing_does_not_borrow_the_earlier_answers_words() ->
     assert "anvil" in QueryRewriter().rewrite("Why is that?", history)
 
 
-HANDBOOK = """Leave
-Full-time employees receive 25 days of paid leave. Leave requests go through the portal. Managers approve requests within two days. Up to five unused days may be carried over.
-
-Facilities
-Q: Is there a gym? A: Yes, the gym on floor 2 is open to all staff.
-
-Travel
-Book trains through the travel desk. """ + " ".join(f"Filler sentence number {i} about travel rules and forms." for i in range(40)) + """ Taxis need a receipt.
-"""
+FILLER = " ".join(f"Filler sentence number {i} about travel rules and forms." for i in range(40))
+HANDBOOK = (
+    "Leave\n"
+    "Full-time employees receive 25 days of paid leave. Leave requests go through the portal. "
+    "Managers approve requests within two days. Up to five unused days may be carried over.\n\n"
+    "Facilities\n"
+    "Q: Is there a gym? A: Yes, the gym on floor 2 is open to all staff.\n\n"
+    f"Travel\nBook trains through the travel desk. {FILLER} Taxis need a receipt.\n"
+)
 
 
 def test_every_answer_sentence_lies_inside_a_verbatim_quote() -> None:
