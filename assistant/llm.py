@@ -92,7 +92,7 @@ def build_chat_model(settings: Settings) -> tuple[Any, str, Callable[[str], int]
             raise _missing_extra("openai", exc) from exc
         model = ChatOpenAI(base_url=settings.llm_base_url, model=settings.llm_model,
                            api_key=settings.llm_api_key or "none", timeout=settings.llm_timeout,
-                           max_tokens=settings.llm_max_tokens, temperature=0.0, max_retries=1,
+                           max_tokens=settings.llm_max_tokens, temperature=0.0, max_retries=0,
                            # langchain-openai sends max_completion_tokens, which llama.cpp's server
                            # and older Ollama ignore: send the classic field too.
                            extra_body={"max_tokens": settings.llm_max_tokens})

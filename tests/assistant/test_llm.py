@@ -188,3 +188,31 @@ def test_openai_backend_is_labelled_with_its_model() -> None:
     settings = Settings(llm="openai", llm_base_url="http://127.0.0.1:9/v1", llm_model="qwen2.5")
     answerer = build_answerer(settings)
     assert answerer.label == "openai:qwen2.5"
+
+
+def test_a_hung_server_is_given_up_after_one_timeout(real_assistant) -> None:
+    """ASSISTANT_LLM_TIMEOUT bounds the wait: no silent retry doubling it (was about 2x)."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Hung(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - the http.server API
+            time.sleep(4)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Hung)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        settings = real_assistant.settings.model_copy(update={
+            "llm": "openai", "llm_model": "x", "llm_timeout": 1.0,
+            "llm_base_url": f"http://127.0.0.1:{server.server_address[1]}/v1"})
+        assistant = Assistant(settings, real_assistant.search, build_answerer(settings))
+        t0 = time.perf_counter()
+        _, answer = run(assistant)
+        waited = time.perf_counter() - t0
+    finally:
+        server.shutdown()
+    assert answer.answered_by == "extractive (fallback from openai)"
+    assert waited < 1.9, waited
