@@ -132,7 +132,10 @@ NOT_A_PERSON = re.compile(
     r"|^\s*who (\w+ ){0,2}(buys?|bought|uses?|benefits?|purchases?|chooses?|prefers?|needs?|wants?|shops?|pays?"
     r"|cares?|seeks?|adopts?|values?|gains?|relies|rely|depends?|attracts?|appeals?|targets?|serves?|reach(es)?)\b"
     r"|^\s*who\b.{0,60}\b(customers?|users?|buyers?|consumers?|shoppers?|audiences?|segments?|fans?|clients?"
-    r"|partners?|groups?|markets?)\b", re.I)
+    r"|partners?|groups?|markets?)\b"
+    # "Who should I contact about my pay?": a contact point (an address, a desk), not a name.
+    r"|^\s*who (do|should|can|must|would|could) (i|we|you|staff|employees) (contact|ask|email|e-mail|call"
+    r"|phone|talk to|speak to|go to|write to|report to|tell|notify)\b", re.I)
 NAME = re.compile(
     # Kinds whose members are proper names (organisations, places, models) ...
     r"\bwhich (\w+ ){0,2}(city|cities|country|countries|towns?|company|companies|manufacturers?|suppliers?"
@@ -190,6 +193,13 @@ _YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b|\b(january|february|march|april|may|
                    r"|october|november|december)\b", re.I)
 _NAME_WORD = re.compile(r"\b[A-Z][A-Za-z0-9&-]+")
 _CAPITAL_BIGRAM = re.compile(r"\b[A-Z][a-z]+ [A-Z][a-z]+\b")
+# Answers to "when" besides years and months: clock times, weekdays, periods ("within 30 days").
+_WHEN = re.compile(r"\b\d{1,2}[:.]\d{2}\b|\b\d{1,2}\s?(am|pm)\b|\b(monday|tuesday|wednesday|thursday|friday"
+                   r"|saturday|sunday|weekdays?|weekends?)\b|\b(within|after|before|for|every|each|per|longer than"
+                   r"|more than|less than|until|during)\b[^.;]{0,40}?(days?|weeks?|months?|years?|hours?)\b", re.I)
+_PERCENT = re.compile(r"\d[\d.,]*\s?(%|percent\b)|\bpercent(age)?\b", re.I)  # a share, not a count
+_HOW_MANY = re.compile(r"\bhow many\b", re.I)
+_HOW_MANY_NOUN = re.compile(r"\bhow many ([a-z][a-z-]+)", re.I)
 _CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][A-Za-z0-9&-]+")
 # "What does KOL stand for?": the answer must spell the acronym out.
 STAND_FOR = re.compile(r"\b(?:does|do|is|are)\s+(?:the\s+)?(?:abbreviation\s+|acronym\s+|term\s+)?[\"'“]?"
@@ -356,6 +366,19 @@ class Abstainer:
         them." and "which ones?" only point back to the other part."""
         return bool(self.focus(part)) and any(w not in STOPWORDS and w not in _POINTING_BACK for w in words(part))
 
+    @staticmethod
+    def _counts(question: str, text: str, after: int) -> bool:
+        """Whether the number ending at ``after`` can count what "how many <things>" asks about:
+        when the text names those things, they follow the number ("25 days" does not count
+        employees in "Full-time employees receive 25 days"); when it never names them, any number."""
+        asked = _HOW_MANY_NOUN.search(question)
+        if not asked:
+            return True
+        thing = stem(asked.group(1).lower())
+        if thing not in {stem(w) for w in words(text)}:
+            return True
+        return thing in {stem(w) for w in words(text[after:])[:3]}
+
     def evidence(self, question: str, result: SearchResult, chosen: list[Candidate], catalog: Catalog) -> Evidence:
         vocab, stems = self.vocabulary(catalog)
         subjects = self._subjects
@@ -399,18 +422,26 @@ class Abstainer:
         # its revenue" by one that says which share is largest.
         listed = bool(_HOW_MANY_NAMED.search(question)) and any(len(self._names_in(t, q_words)) >= 2 for t in on_topic)
         largest_share = bool(_HOW_MUCH_OF.search(question)) and bool(_SHARE_WORDS.search(text))
+        counted = _PERCENT.sub(" ", text) if _HOW_MANY.search(question) else text  # "how many": not "6%"
+        counted = _TECH_NAME.sub(" ", _YEAR.sub(" ", counted))
         if "number" in wants and not years_ok and not listed and not largest_share and not any(
-            m.group(0).lower() not in q_lower for m in _NUMBER.finditer(_TECH_NAME.sub(" ", _YEAR.sub(" ", text)))
+            m.group(0).lower() not in q_lower and self._counts(question, counted, m.end())
+            for m in _NUMBER.finditer(counted)
         ):
             missing.append("number")
         # "In what year did it release its first phone?": the year must sit in a clause about the
         # question's event, not in "founded in 2010, ... before releasing its first phone".
+        # A time or period ("at 08:30", "after a three-month probation") answers "when" in any
+        # on-topic sentence (the clause split would cut "after ..." off its event).
         if "date" in wants and not any(
             m.group(0).lower() not in q_lower and (not focus or not focus_set.isdisjoint(content_terms(clause)))
             for clause in _CLAUSE.split(text) for m in _YEAR.finditer(clause)
-        ):
+        ) and not any(m.group(0).lower() not in q_lower for t in on_topic for m in _WHEN.finditer(t)):
             missing.append("date")
-        if "person" in wants and not any(m.group(0).lower() not in q_lower for m in _CAPITAL_BIGRAM.finditer(text)):
+        # A capitalised pair naming what the question names ("Northwind Logistics" for "Who is the
+        # CEO of Northwind?") is that organisation, not a person who answers it.
+        if "person" in wants and not any(q_words.isdisjoint(words(m.group(0)))
+                                         for m in _CAPITAL_BIGRAM.finditer(text)):
             missing.append("person")
         kind = ORG_KIND.search(question)
         if kind:  # a sentence with a name must speak of organisations of the asked kind

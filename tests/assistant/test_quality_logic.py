@@ -594,3 +594,35 @@ def test_a_chosen_question_brings_the_sentence_that_answers_it() -> None:
     answer = compose([Candidate(section.sentences[0], 0, 0.9, set())], result, catalog, "extractive")
     assert answer.answer == "Q: Is there a gym? [1] A: Yes, the gym on floor 2 is open to all staff. [1]"
     assert answer.citations[0].quote == "Q: Is there a gym? A: Yes, the gym on floor 2 is open to all staff."
+
+
+NORTHWIND = (
+    "Welcome\nWelcome to Northwind Logistics. This handbook explains the rules that apply to every employee.\n\n"
+    "Reception\nReception opens at 08:30 on weekdays.\n\n"
+    "Pension\nNew employees are enrolled automatically after a three-month probation period. "
+    "Northwind matches pension contributions up to 6% of base salary.\n\n"
+    "Leave\nFull-time employees receive 25 days of paid leave.\n\n"
+    "Contacts\nQuestions about pay go to payroll@northwind.example.\n"
+)
+
+
+def test_times_periods_and_contact_points_answer_when_and_who_questions() -> None:
+    """A handbook's "when" is a time or a period, not only a year; "who should I contact" wants
+    an address or a desk, not a person's name."""
+    catalog = catalog_of(NORTHWIND)
+    assert decide_with(catalog, "When does reception open?", "Reception opens at 08:30 on weekdays.") is None
+    assert decide_with(catalog, "When are new employees enrolled in the pension?",
+                       "New employees are enrolled automatically after a three-month probation period.") is None
+    assert decide_with(catalog, "Who should I contact about my pay?",
+                       "Questions about pay go to payroll@northwind.example.") is None
+
+
+def test_the_organisation_itself_and_the_wrong_quantity_do_not_answer() -> None:
+    """"Northwind Logistics" is no person, "6%" is no head count and "25 days" counts days."""
+    catalog = catalog_of(NORTHWIND)
+    assert decide_with(catalog, "Who is the CEO of Northwind?", "Welcome to Northwind Logistics.") == "not_in_document"
+    assert decide_with(catalog, "How many employees does Northwind have?",
+                       "Full-time employees receive 25 days of paid leave.",
+                       "Northwind matches pension contributions up to 6% of base salary.") == "not_in_document"
+    assert decide_with(catalog, "How many days of paid leave do full-time employees receive?",
+                       "Full-time employees receive 25 days of paid leave.") is None
