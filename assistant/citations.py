@@ -83,10 +83,22 @@ def _numbers(text: str) -> frozenset[str]:
     return frozenset(w for w in words(text) if _NUMBER.search(w))
 
 
+_NEGATION = re.compile(r"\b(?:not|no|never|none|nor|without|cannot)\b|n['’]t\b", re.I)
+_ECHO = re.compile(r"^\W*(?:question|q)\s*:", re.I)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
 def support(sentence: str, section_text: str) -> float:
-    """Share of the sentence's content words found in the section; 0 if it states a number it lacks."""
+    """Share of the sentence's content words found in the section; 0 if it states a number it
+    lacks, if it is a question (a model echoing "Question: ...?" states nothing), or if it
+    negates what the section sentence closest to it affirms, or the reverse."""
     terms = _terms(sentence)
     if not terms or not _numbers(sentence) <= _numbers(section_text):
+        return 0.0
+    if sentence.rstrip().endswith("?") or _ECHO.match(sentence):
+        return 0.0
+    closest = max(_SENTENCE_END.split(section_text), key=lambda s: len(terms & _terms(s)))
+    if bool(_NEGATION.search(sentence)) != bool(_NEGATION.search(closest)):
         return 0.0
     return len(terms & _terms(section_text)) / len(terms)
 

@@ -216,3 +216,12 @@ def test_a_hung_server_is_given_up_after_one_timeout(real_assistant) -> None:
         server.shutdown()
     assert answer.answered_by == "extractive (fallback from openai)"
     assert waited < 1.9, waited
+
+
+@pytest.mark.parametrize("bad", ["Question: Was Xiaomi founded in 2010 by Lei Jun and a small team of co founders? [1]",
+                                 "Xiaomi was not founded in 2010 by Lei Jun [1]."])
+def test_an_echoed_question_or_a_contradiction_is_not_shown_as_backed(real_assistant, bad) -> None:
+    """Word overlap alone backed both (a 270M model echoes the question; a model may negate)."""
+    _, answer = run(make(real_assistant, fake(f"Xiaomi was founded in 2010 by Lei Jun [1]. {bad}")))
+    assert answer.answer == "Xiaomi was founded in 2010 by Lei Jun. [1]"
+    assert len(answer.unsupported) == 1 and answer.unsupported[0].startswith(bad.split(" [")[0][:20])
