@@ -198,8 +198,7 @@ _WHEN = re.compile(r"\b\d{1,2}[:.]\d{2}\b|\b\d{1,2}\s?(am|pm)\b|\b(monday|tuesda
                    r"|saturday|sunday|weekdays?|weekends?)\b|\b(within|after|before|for|every|each|per|longer than"
                    r"|more than|less than|until|during)\b[^.;]{0,40}?(days?|weeks?|months?|years?|hours?)\b", re.I)
 _PERCENT = re.compile(r"\d[\d.,]*\s?(%|percent\b)|\bpercent(age)?\b", re.I)  # a share, not a count
-_HOW_MANY = re.compile(r"\bhow many\b", re.I)
-_HOW_MANY_NOUN = re.compile(r"\bhow many ([a-z][a-z-]+)", re.I)
+_HOW_MANY = re.compile(r"\bhow many(?: ([a-z][a-z-]+))?", re.I)  # the group: what is counted
 _CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][A-Za-z0-9&-]+")
 # "What does KOL stand for?": the answer must spell the acronym out.
 STAND_FOR = re.compile(r"\b(?:does|do|is|are)\s+(?:the\s+)?(?:abbreviation\s+|acronym\s+|term\s+)?[\"'“]?"
@@ -371,8 +370,8 @@ class Abstainer:
         """Whether the number ending at ``after`` can count what "how many <things>" asks about:
         when the text names those things, they follow the number ("25 days" does not count
         employees in "Full-time employees receive 25 days"); when it never names them, any number."""
-        asked = _HOW_MANY_NOUN.search(question)
-        if not asked:
+        asked = _HOW_MANY.search(question)
+        if not asked or not asked.group(1):
             return True
         thing = stem(asked.group(1).lower())
         if thing not in {stem(w) for w in words(text)}:

@@ -167,7 +167,8 @@ def _quote_spans(sents: list[SentenceView], section: SectionView) -> list[list[S
 
 
 def compose(chosen: list[Candidate], result: SearchResult, catalog: Catalog, answered_by: str) -> Answer:
-    """Answer text with [n] markers, one citation per section, quotes verbatim."""
+    """Answer text with [n] markers, one citation per section (per run of adjacent sentences in a
+    very long section), quotes verbatim."""
     chosen = with_antecedents(chosen, catalog)
     by_section: dict[str, list[Candidate]] = {}
     for c in chosen:
