@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from assistant.models import Answer, Citation
 from index.catalog import content_terms, words
+from index.chunking import sentence_spans
 
 if TYPE_CHECKING:
     from assistant.retriever import SectionHit
@@ -85,7 +86,6 @@ def _numbers(text: str) -> frozenset[str]:
 
 _NEGATION = re.compile(r"\b(?:not|no|never|none|nor|without|cannot)\b|n['’]t\b", re.I)
 _ECHO = re.compile(r"^\W*(?:question|q)\s*:", re.I)
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
 def support(sentence: str, section_text: str) -> float:
@@ -97,7 +97,8 @@ def support(sentence: str, section_text: str) -> float:
         return 0.0
     if sentence.rstrip().endswith("?") or _ECHO.match(sentence):
         return 0.0
-    closest = max(_SENTENCE_END.split(section_text), key=lambda s: len(terms & _terms(s)))
+    spans = sentence_spans(section_text) or [(0, len(section_text))]
+    closest = max((section_text[a:b] for a, b in spans), key=lambda s: len(terms & _terms(s)))
     if bool(_NEGATION.search(sentence)) != bool(_NEGATION.search(closest)):
         return 0.0
     return len(terms & _terms(section_text)) / len(terms)
