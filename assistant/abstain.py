@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from assistant.lexicon import RegisterLexicon
 from assistant.retriever import question_parts
 from index.catalog import STOPWORDS, Catalog, content_terms, stem, words
 
@@ -94,11 +95,22 @@ NUMERIC = re.compile(
     r"|order)\b|\bwhat does (a|an|the|its|one|each) [^?]{0,40}?\bcost\b(?! of)"
     r"|\b(sell|sells|retail|retails) for\b(?! (a|an|the)\b)"
     r"|\bwhat(['’]s| is| was| are| were) (the |its |their |\w+['’]s )?(\w+ ){0,2}market share\b"
-    r"|\bwhat (do|does|did|will|would) (\w+ ){0,2}charge\b",
+    # "What do they charge for a repair?" asks a price; "What do they charge subscriptions for?" what for.
+    r"|\bwhat (do|does|did|will|would) (\w+ ){0,2}charge\b(?![^?]*\bfor\s*[?.!]*\s*$)",
     re.I,
 )
 # "the company's relations with ...": the question is about the documents' subject.
 GENERIC_SUBJECT = re.compile(r"\b(the|this) (company|firm|brand|business|group|organi[sz]ation)\b", re.I)
+# "Where is the car plant?": a place's name, standing by the facility asked about.
+_WHERE_PLACE = re.compile(r"^\s*where (is|are|was|were|does|do|did) [^?]{0,40}?\b(factory|factories|plants?"
+                          r"|headquarters|hq|offices?|campus|warehouses?|facilit(y|ies)|located|based|headquartered)\b",
+                          re.I)
+# "What's the name of their electric car?": the name stands by the thing it names.
+_NAME_OF = re.compile(r"\bwhat(['’]s| is| was| are| were) the (\w+ )?names? of\b", re.I)
+# "Which city is the car plant in?": a town's name stands by what is located there, not just anywhere.
+_TOWN = re.compile(r"\b(which|what) (\w+ ){0,2}(city|cities|towns?)\b", re.I)
+# "What do they charge for?": in a chat about a document, "they" is what the document is about.
+THIRD_PERSON = re.compile(r"\b(they|them|their|theirs)\b", re.I)
 PERSONAL = re.compile(r"\b(i|i'm|i've|i'd|my|me|mine)\b", re.I)
 # "Who is Lei Jun?" asks who a named person is, not for a name (case-sensitive on purpose).
 WHO_IS_NAMED = re.compile(r"^\s*[Ww]ho (is|was) [A-Z][\w.-]+( [A-Z][\w.-]+)*\s*\??\s*$")
@@ -150,7 +162,7 @@ NAME = re.compile(
     r"|chip)\b(?!s| (categor|lines?|types?|kinds?|segments?|famil|groups?|tiers?))"
     r"|\b(best-selling|top-selling|most popular|biggest|largest|main) (\w+ )?(product|device|market|rival|competitor"
     r"|model|phone|partner|supplier|customer)\b"
-    r"|\bwhat (is|was) the (model )?name\b|\bcalled\b|\bheadquarter|\bticker\b|\bstock (code|symbol)\b"
+    r"|\bwhat(['’]s| is| was) the (model )?name\b|\bcalled\b|\bheadquarter|\bticker\b|\bstock (code|symbol)\b"
     r"|^\s*(list|name) (every|all|each)\b|\bwhich ones\b"
     r"|\b(give|list|tell me|provide|share) (me )?(\w+ ){0,2}names?\b"
     r"|\bname (them|it|each|all|one|two|three|the)\b(?! (\w+ )?(kinds?|types?|sorts?|categories|forms?|ways?) of\b)"
@@ -255,6 +267,7 @@ class Evidence:
     vocabulary_share: float = 1.0  # share of the question's content words the documents use
     unknown_figures: tuple[str, ...] = ()  # numbers and years of the question the documents never give
     corrected: int = 0  # words of the asked event in a clause giving its own year / name for the unknown ones
+    everyday_share: float = 1.0  # vocabulary_share, counting everyday words the lexicon maps to the documents' words
 
 
 def spells_out(acronym: str, text: str) -> bool:
@@ -280,8 +293,10 @@ class Abstainer:
     """Answer only with evidence; calibrated on the tuning split (see README)."""
 
     def __init__(self, settings: Settings, min_score: float | None = None, min_focus: float = 0.3,
-                 strong_score: float = 0.80, min_vocabulary: float = 0.4) -> None:
+                 strong_score: float = 0.80, min_vocabulary: float = 0.4,
+                 lexicon: RegisterLexicon | None = None) -> None:
         self.settings = settings
+        self.lexicon = lexicon
         self.min_score = settings.abstain_threshold if min_score is None else min_score
         self.min_focus = min_focus
         self.strong_score = strong_score
@@ -389,7 +404,7 @@ class Abstainer:
             wants.append("date")
         if PERSON.search(question) and not NOT_A_PERSON.search(question) and not WHO_IS_NAMED.search(question):
             wants.append("person")
-        if NAME.search(question):
+        if NAME.search(question) or _WHERE_PLACE.search(question):
             wants.append("name")
         if SUPERLATIVE.search(question):
             wants.append("superlative")
@@ -401,8 +416,11 @@ class Abstainer:
         # The wanted fact must sit in an answer sentence that is about the question's subject.
         sentences = [catalog.sentences[c.index].text for c in chosen]
         # Each sentence's words with its heading's: what the sentence is about.
-        about = [set(content_terms(f"{t} {catalog.sections[catalog.sentences[c.index].section_id].title}"))
-                 for t, c in zip(sentences, chosen, strict=True)]
+        # A focus word in everyday words ("go public") is found where its formal equivalent is ("listed").
+        alternatives = self._alternatives(question, stems)
+        about = [self._with_everyday(
+            set(content_terms(f"{t} {catalog.sections[catalog.sentences[c.index].section_id].title}")), alternatives)
+            for t, c in zip(sentences, chosen, strict=True)]
         # A two-part question ("In what year ..., and which ...?"): on topic for either part.
         # A part with one focus word is a topic when it asks (not "..., list them by name").
         part_focus = [f for p in question_parts(question)
@@ -433,8 +451,9 @@ class Abstainer:
         # A time or period ("at 08:30", "after a three-month probation") answers "when" in any
         # on-topic sentence (the clause split would cut "after ..." off its event).
         if "date" in wants and not any(
-            m.group(0).lower() not in q_lower and (not focus or not focus_set.isdisjoint(content_terms(clause)))
-            for clause in _CLAUSE.split(text) for m in _YEAR.finditer(clause)
+            m.group(0).lower() not in q_lower and (not focus or not focus_set.isdisjoint(
+                self._with_everyday(set(content_terms(clause)), alternatives)))
+            for t in on_topic for clause in _CLAUSE.split(t) for m in _YEAR.finditer(clause)
         ) and not any(m.group(0).lower() not in q_lower for t in on_topic for m in _WHEN.finditer(t)):
             missing.append("date")
         # A capitalised pair naming what the question names ("Northwind Logistics" for "Who is the
@@ -446,7 +465,8 @@ class Abstainer:
         if kind:  # a sentence with a name must speak of organisations of the asked kind
             key = next(k for k in _KIND_WORDS if kind.group(1).lower().startswith(k))
             kinds = {stem(w) for w in _KIND_WORDS[key].split()}
-            on_topic = [sentences[i] for i in topical if any(k in term for term in about[i] for k in kinds)]
+            topical = [i for i in topical if any(k in term for term in about[i] for k in kinds)]
+            on_topic = [sentences[i] for i in topical]
         # "Which marketplaces in India?": a place or name the question is restricted to must be in
         # the evidence (sentence or heading), or the evidence is about somewhere else.
         restricted = [w for w in self._question_names(question) if w not in subjects]
@@ -457,9 +477,15 @@ class Abstainer:
         # "Which camera brand does it partner with?": for a kind of organisation, the name must
         # stand near what the question asks about, not anywhere in a long sentence.
         # (Near the asked thing, not near the place it is restricted to.)
-        near = _NEAR_WORDS if kind else _CALLED_NEAR if _CALLED.search(question) else None
+        near = (_NEAR_WORDS if kind or _TOWN.search(question) or _WHERE_PLACE.search(question)
+                else _CALLED_NEAR if _CALLED.search(question) or _NAME_OF.search(question) else None)
+        # ... unless the sentence's heading names that thing ("Direct Online Storefronts").
+        titles = [set(content_terms(catalog.sections[catalog.sentences[c.index].section_id].title)) for c in chosen]
+        named_by_heading = bool(_NAME_OF.search(question))
         if "name" in wants and not any(
-            self._names_near(t, q_words, focus_set - set(restricted), near) for t in on_topic
+            self._names_near(sentences[i], q_words, focus_set - set(restricted),
+                             None if named_by_heading and not focus_set.isdisjoint(titles[i]) else near)
+            for i in topical
         ):
             missing.append("name")
         # "Why is advertising its biggest source of revenue?": a why-question's superlative is its
@@ -473,7 +499,8 @@ class Abstainer:
             missing.append("expansion")
         coverage = 0.0
         for hit in result.hits[:3]:
-            section_stems = set(content_terms(f"{' '.join(hit.section.path)} {hit.section.text}"))
+            section_stems = self._with_everyday(
+                set(content_terms(f"{' '.join(hit.section.path)} {hit.section.text}")), alternatives)
             share = sum(t in section_stems for t in focus) / len(focus) if focus else 1.0
             coverage = max(coverage, share)
         unknown = tuple(
@@ -487,8 +514,29 @@ class Abstainer:
         best = chosen[0].score if chosen else 0.0
         terms = [t for t in content_terms(question) if t.split("'")[0] not in subjects]
         share = sum(t in stems for t in terms) / len(terms) if terms else 0.0
+        # ... counting everyday words whose formal equivalents they use ("eat into" for "erode").
+        everyday_share = sum(t in stems or t in alternatives for t in terms) / len(terms) if terms else 0.0
         corrected = self._corrects(question, unknown, figures, sentences, focus) if unknown or figures else 0
-        return Evidence(tuple(wants), tuple(missing), coverage, unknown, best, share, figures, corrected)
+        return Evidence(tuple(wants), tuple(missing), coverage, unknown, best, share, figures, corrected,
+                        everyday_share)
+
+    def _alternatives(self, question: str, stems: set[str]) -> dict[str, set[str]]:
+        """For each stem of the question's everyday words ("go", "public" in "go public"), the stems
+        of their formal equivalents that the documents use ("list" for "listing")."""
+        if self.lexicon is None:
+            return {}
+        found: dict[str, set[str]] = {}
+        for key in self.lexicon.matches(question):
+            formal = {stem(w) for p in self.lexicon.entries[key] for w in words(p) if w not in STOPWORDS} & stems
+            for w in key.split():
+                if w not in STOPWORDS and formal:
+                    found.setdefault(stem(w), set()).update(formal)
+        return found
+
+    @staticmethod
+    def _with_everyday(terms: set[str], alternatives: dict[str, set[str]]) -> set[str]:
+        """``terms`` with each everyday stem whose formal equivalent they contain."""
+        return terms | {w for w, formal in alternatives.items() if not formal.isdisjoint(terms)}
 
     def _corrects(self, question: str, unknown: tuple[str, ...], figures: tuple[str, ...], sentences: list[str],
                   focus: list[str]) -> int:
@@ -525,10 +573,14 @@ class Abstainer:
             return "off_topic"
         names_subject = bool({w.split("'")[0] for w in words(question)} & self._subjects) or bool(
             GENERIC_SUBJECT.search(question))
+        # "What could eat into their profits?": "they" stands for the documents' subject, so the
+        # question's everyday words count when the documents use their formal equivalents
+        # ("erode"); "What is their favourite colour?" has none.
+        share = ev.everyday_share if THIRD_PERSON.search(question) else ev.vocabulary_share
         if not follow_up and not names_subject and (
-            (ev.vocabulary_share < self.min_vocabulary / 2 and ev.best < self.off_topic_score)
-            or (PERSONAL.search(question) and ev.vocabulary_share < self.min_vocabulary and not (
-                ev.best >= self.personal_on_topic and ev.vocabulary_share >= self.min_vocabulary / 2))
+            (share < self.min_vocabulary / 2 and ev.best < self.off_topic_score)
+            or (PERSONAL.search(question) and share < self.min_vocabulary and not (
+                ev.best >= self.personal_on_topic and share >= self.min_vocabulary / 2))
         ):
             return "off_topic"
         if ev.best < self.min_score and not follow_up:

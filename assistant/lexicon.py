@@ -19,6 +19,7 @@ equivalents separated by commas. Teams can point ``ASSISTANT_QUERY_LEXICON`` at 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,18 +58,36 @@ class RegisterLexicon:
         pattern = re.compile(r"\b(" + "|".join(re.escape(k) for k in keys) + r")\b") if keys else None
         return cls(entries, pattern)
 
-    def terms(self, query: str, known: set[str]) -> list[str]:
-        """Stemmed formal terms to add to ``query``'s BM25 terms; ``known``: the documents' stems."""
+    def matches(self, query: str, uses_phrase: Callable[[str], bool] | None = None) -> list[str]:
+        """The entries ``query`` uses, longest first. A phrase entry ("go public") that the
+        documents use as it stands (``uses_phrase``) is not one: its words mean what they say."""
         if self.pattern is None:
             return []
+        return [m.group(1) for m in self.pattern.finditer(" ".join(words(query)))
+                if not (uses_phrase and " " in m.group(1) and uses_phrase(m.group(1)))]
+
+    def terms(self, query: str, known: set[str], uses_phrase: Callable[[str], bool] | None = None) -> list[str]:
+        """Stemmed formal terms to add to ``query``'s BM25 terms; ``known``: the documents' stems.
+        A one-word entry the documents use is left alone; a phrase ("go public") is expanded
+        unless they use the phrase itself (``uses_phrase``; without it, unless they use each word)."""
         extra: list[str] = []
-        for m in self.pattern.finditer(" ".join(words(query))):
-            own = [stem(w) for w in m.group(1).split() if w not in STOPWORDS]
-            if own and all(s in known for s in own):
+        for key in self.matches(query, uses_phrase):
+            own = [stem(w) for w in key.split() if w not in STOPWORDS]
+            if own and all(s in known for s in own) and (uses_phrase is None or " " not in key):
                 continue  # the documents use these very words
-            for phrase in self.entries[m.group(1)]:
+            for phrase in self.entries[key]:
                 for w in words(phrase):
                     s = stem(w)
                     if w not in STOPWORDS and s in known and s not in own and s not in extra:
                         extra.append(s)
         return extra
+
+    def idiom_stems(self, query: str, known: set[str], uses_phrase: Callable[[str], bool]) -> set[str]:
+        """Stems of the words of ``query``'s phrase entries that the documents do not use as
+        phrases ("go" and "public" in "go public"), when the documents use a formal equivalent:
+        taken one by one, such words match the wrong text ("Go-to-Market")."""
+        idioms: set[str] = set()
+        for key in self.matches(query, uses_phrase):
+            if " " in key and any(stem(w) in known for p in self.entries[key] for w in words(p) if w not in STOPWORDS):
+                idioms |= {stem(w) for w in key.split() if w not in STOPWORDS}
+        return idioms

@@ -156,8 +156,13 @@ class HybridSearch:
         timings["vector_ms"] = (t2 - t1) * 1000
 
         terms = content_terms(query)
+        extra: list[str] = []
+        if self.weights.expansion:
+            # "go public" -> "listing": the phrase's own words ("go") would match "Go-to-Market".
+            idioms = self.lexicon.idiom_stems(query, catalog.stems, catalog.uses_phrase)
+            terms = [t for t in terms if t not in idioms]
+            extra = self.lexicon.terms(query, catalog.stems, catalog.uses_phrase)
         bm25_sent, bm25_sec = catalog.lexical.score(terms)
-        extra = self.lexicon.terms(query, catalog.stems) if self.weights.expansion else []
         if extra:  # "perks" -> "benefits", "rewards": the report's words for everyday ones
             more_sent, more_sec = catalog.lexical.score(extra)
             bm25_sent = bm25_sent + self.weights.expansion * more_sent

@@ -122,7 +122,7 @@ class Assistant:
         self.extractive = ExtractiveAnswerer(settings)
         self.answerer: Answerer | ExtractiveAnswerer = answerer or self.extractive
         self.rewriter = rewriter or QueryRewriter()
-        self.abstainer = abstainer or Abstainer(settings)
+        self.abstainer = abstainer or Abstainer(settings, lexicon=search.lexicon)
         self.retriever = SectionRetriever(search=search, k=settings.top_k)
         self.decide_chain = self._build_decide_chain()
         self._lock = threading.Lock()

@@ -126,6 +126,7 @@ class Catalog:
         self._lexical: LexicalIndex | None = None
         self._stems: set[str] | None = None
         self._subjects: set[str] | None = None
+        self._phrases: str | None = None
 
     def __len__(self) -> int:
         return len(self.sections)
@@ -144,6 +145,13 @@ class Catalog:
             for sec in self.sections.values():
                 self._stems.update(content_terms(" ".join(sec.path) + " " + sec.text))
         return self._stems
+
+    def uses_phrase(self, phrase: str) -> bool:
+        """Whether a section (heading path or body) has these words in a row ("go public")."""
+        if self._phrases is None:
+            self._phrases = "\n".join(" " + " ".join(words(" ".join(sec.path) + " " + sec.text)) + " "
+                                       for sec in self.sections.values())
+        return f" {' '.join(words(phrase))} " in self._phrases
 
     @property
     def subjects(self) -> set[str]:

@@ -56,6 +56,31 @@ def test_injection_and_off_topic_requests_are_refused(real_assistant, question) 
     assert answer.reason in ("injection", "off_topic")
 
 
+@pytest.mark.parametrize(("question", "section", "phrase"), [
+    ("When did Xiaomi go public?", "Company Background", "Hong Kong Stock Exchange in 2018"),
+    ("When did they go public?", "Company Background", "Hong Kong Stock Exchange in 2018"),
+    ("What could eat into their profits?", "Margin Pressure and Commoditization", "erode"),
+    ("What do they charge subscriptions for?", "Cloud, Content, and Value Added Subscriptions", "Paid cloud storage"),
+])
+def test_short_everyday_questions_are_answered_from_the_report(real_assistant, question, section, phrase) -> None:
+    """Staff ask in their own words ("go public", "eat into", "they"); the report says "listed",
+    "erode" and "Xiaomi"."""
+    answer = real_assistant.ask(question)
+    assert not answer.abstained, answer.reason
+    assert section in [c.section for c in answer.citations]
+    assert phrase in answer.answer
+
+
+@pytest.mark.parametrize("question", [
+    "What's the name of their electric car?",
+    "Where is the factory that builds their cars?",
+    "What is their favourite colour?",
+])
+def test_everyday_questions_the_report_does_not_answer_are_declined(real_assistant, question) -> None:
+    answer = real_assistant.ask(question)
+    assert answer.abstained and answer.citations == []
+
+
 def test_an_off_topic_question_is_declined_without_calling_it_an_instruction(real_assistant) -> None:
     answer = real_assistant.ask("What's the weather like in Paris today?")
     assert answer.abstained and answer.citations == []

@@ -23,6 +23,21 @@ def test_everyday_words_add_the_formal_words_the_documents_use() -> None:
     assert lexicon.terms("Which stores does it run?", known | {"shop"}) == []
 
 
+def test_a_phrase_is_expanded_and_its_own_words_dropped_unless_the_documents_use_the_phrase(tmp_path: Path) -> None:
+    """"go public" means "listing" even in documents that use "go" and "public"; its own words,
+    searched one by one, would find "Go-to-Market" and "public cloud"."""
+    path = tmp_path / "register.tsv"
+    path.write_text("go public\tipo, listing\n", encoding="utf-8")
+    lexicon = RegisterLexicon.load(path)
+    known = set(content_terms("Go-to-Market plans run on the public cloud; the firm's listing came in 2018."))
+    question = "When did Acme go public?"
+    assert lexicon.terms(question, known, lambda phrase: False) == ["list"]
+    assert lexicon.idiom_stems(question, known, lambda phrase: False) == {"go", "public"}
+    # Documents that say "go public" themselves are searched with those words.
+    assert lexicon.terms(question, known, lambda phrase: phrase == "go public") == []
+    assert lexicon.idiom_stems(question, known, lambda phrase: phrase == "go public") == set()
+
+
 def test_a_lexicon_file_is_tab_separated_and_bad_lines_are_named(tmp_path: Path) -> None:
     good = tmp_path / "jargon.tsv"
     good.write_text("# our jargon\nbig box\tretail, store\n\nkit\tdevice\n", encoding="utf-8")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from assistant.abstain import INJECTION, TASK, Abstainer
 from assistant.answer import Candidate
+from assistant.lexicon import RegisterLexicon
 from assistant.models import Turn
 from assistant.retriever import SearchResult, SectionHit, question_parts
 from assistant.rewrite import QueryRewriter, is_follow_up
@@ -191,14 +192,15 @@ def catalog_of(text: str) -> Catalog:
     return Catalog([Record(c.id, c.text, chunk_metadata(c), v) for c, v in zip(chunks, vectors, strict=True)], "g2")
 
 
-def decide_with(catalog: Catalog, question: str, *sentences: str, score: float = 0.9) -> str | None:
+def decide_with(catalog: Catalog, question: str, *sentences: str, score: float = 0.9,
+                lexicon: RegisterLexicon | None = None) -> str | None:
     """The abstainer's decision when ``sentences`` (document text) are the would-be answer."""
     index = {s.text: i for i, s in enumerate(catalog.sentences)}
     chosen = [Candidate(index[t], 0, score, set()) for t in sentences]
     section = catalog.sections[catalog.sentences[chosen[0].index].section_id]
     hit = SectionHit(section, 1.0, {}, {i: 0.8 for i in section.sentences})
-    return Abstainer(Settings()).decide(question, SearchResult(question, [hit], None, [], {}),  # type: ignore[arg-type]
-                                        chosen, catalog)
+    return Abstainer(Settings(), lexicon=lexicon).decide(
+        question, SearchResult(question, [hit], None, [], {}), chosen, catalog)  # type: ignore[arg-type]
 
 
 def test_the_documents_subject_is_found_and_left_out_of_the_dense_query() -> None:
@@ -425,6 +427,9 @@ def test_what_kind_of_answer_a_question_wants() -> None:
     assert PERSON.search("Which named influencers has Acme worked with?")
     assert PERSON.search("Who designed the Acme logo?")
     assert NOT_A_PERSON.search("Who is the Roadster line designed for?")  # a customer group
+    # "charge ... for?" asks what is charged for; "charge for a repair" asks a price.
+    assert NUMERIC.search("What do they charge for a repair?")
+    assert not NUMERIC.search("What do they charge monthly subscriptions for?")
 
 
 def test_technology_names_are_not_counts_and_hyphenated_known_words_are_not_names() -> None:
@@ -626,3 +631,76 @@ def test_the_organisation_itself_and_the_wrong_quantity_do_not_answer() -> None:
                        "Northwind matches pension contributions up to 6% of base salary.") == "not_in_document"
     assert decide_with(catalog, "How many days of paid leave do full-time employees receive?",
                        "Full-time employees receive 25 days of paid leave.") is None
+
+
+ACME3 = (
+    "Company Background\nAcme was founded in 1999 in Springfield. The firm listed on the City Exchange in 2008.\n\n"
+    "Rockets\nThe Roadster range includes anvils, sleds, rockets. Acme opened in 1999, before its first rocket launch."
+    " Discounts erode the thin margins of rockets.\n\n"
+    "Vehicles\nWith the launch of Acme branded EVs in Ruritania, vehicle sales open a new revenue stream.\n\n"
+    "Online Storefronts\nShoppers buy at Roadmart, which showcases full assortments and launch exclusives.\n\n"
+    "Plants\nThe anvil plant is located near Shelbyville. In Freedonia, the largest market, the"
+    " company builds all its rockets in one modern plant.\n"
+)
+
+
+def everyday_lexicon(tmp_path) -> RegisterLexicon:
+    path = tmp_path / "register.tsv"
+    path.write_text("go public\tipo, listing\neat into\terode, reduce\ncar\tvehicle, ev\ncars\tvehicles, evs\n",
+                    encoding="utf-8")
+    return RegisterLexicon.load(path)
+
+
+def test_an_everyday_phrase_is_found_where_the_documents_use_its_formal_equivalent(tmp_path) -> None:
+    """"go public" is about the sentence that says "listed": its year answers "when"."""
+    catalog = catalog_of(ACME3)
+    listed = "The firm listed on the City Exchange in 2008."
+    lexicon = everyday_lexicon(tmp_path)
+    assert decide_with(catalog, "When did Acme go public?", listed, lexicon=lexicon) is None
+    assert decide_with(catalog, "When did Acme go public?", listed) == "not_in_document"  # no lexicon
+
+
+def test_they_in_a_question_is_the_documents_subject_when_its_words_are_the_documents(tmp_path) -> None:
+    """In a chat about a document, "they" stands for what it is about; a question in none of its
+    words ("their favourite colour") is still off topic."""
+    catalog = catalog_of(ACME3)
+    margins = "Discounts erode the thin margins of rockets."
+    lexicon = everyday_lexicon(tmp_path)
+    assert decide_with(catalog, "What could eat into their profits?", margins, score=0.5, lexicon=lexicon) is None
+    assert decide_with(catalog, "What could eat into profits?", margins, score=0.5, lexicon=lexicon) == "off_topic"
+    assert decide_with(catalog, "What is their favourite colour?", margins, score=0.5,
+                       lexicon=lexicon) == "off_topic"
+
+
+def test_a_year_answers_when_only_in_a_clause_of_one_sentence() -> None:
+    """The last clause of one sentence and the first of the next are not one clause: "rockets.
+    Acme was founded in 1999" does not date the rockets."""
+    catalog = catalog_of(ACME3)
+    assert decide_with(catalog, "In what year did Acme launch its rockets?",
+                       "The Roadster range includes anvils, sleds, rockets.",
+                       "Acme opened in 1999, before its first rocket launch.") == "not_in_document"
+
+
+def test_where_a_facility_is_and_the_name_of_a_thing_need_a_name_standing_by_it(tmp_path) -> None:
+    """"Ruritania" is where EVs are sold, not where the car factory is nor the car's name; a
+    sentence under a heading that names the thing ("Online Storefronts") may name it anywhere."""
+    catalog = catalog_of(ACME3)
+    evs = "With the launch of Acme branded EVs in Ruritania, vehicle sales open a new revenue stream."
+    lexicon = everyday_lexicon(tmp_path)  # "cars" are the "EVs" and "vehicles" of that sentence
+    where = "Where is the factory that builds their cars?"
+    assert decide_with(catalog, where, evs, lexicon=lexicon) == "not_in_document"
+    assert decide_with(catalog, "What's the name of their electric car?", evs, lexicon=lexicon) == "not_in_document"
+    assert decide_with(catalog, "In which city is the rocket plant?", "In Freedonia, the largest market, the company "
+                       "builds all its rockets in one modern plant.") == "not_in_document"
+    assert decide_with(catalog, "Where is the anvil plant located?",
+                       "The anvil plant is located near Shelbyville.") is None
+    assert decide_with(catalog, "What is the name of Acme's online storefront?",
+                       "Shoppers buy at Roadmart, which showcases full assortments and launch exclusives.") is None
+
+
+def test_the_catalog_knows_which_phrases_its_sections_use() -> None:
+    catalog = make_catalog()
+    assert catalog.uses_phrase("founded in")
+    assert catalog.uses_phrase("Revenue Model")  # headings count
+    assert not catalog.uses_phrase("in founded")
+    assert not catalog.uses_phrase("sales anvil")
