@@ -418,6 +418,8 @@ class Abstainer:
         # Each sentence's words with its heading's: what the sentence is about.
         # A focus word in everyday words ("go public") is found where its formal equivalent is ("listed").
         alternatives = self._alternatives(question, stems)
+        phrase_words = {stem(w) for key in (self.lexicon.matches(question) if self.lexicon else []) if " " in key
+                        for w in key.split()}
         about = [self._with_everyday(
             set(content_terms(f"{t} {catalog.sections[catalog.sentences[c.index].section_id].title}")), alternatives)
             for t, c in zip(sentences, chosen, strict=True)]
@@ -450,9 +452,12 @@ class Abstainer:
         # question's event, not in "founded in 2010, ... before releasing its first phone".
         # A time or period ("at 08:30", "after a three-month probation") answers "when" in any
         # on-topic sentence (the clause split would cut "after ..." off its event).
+        # Here only a phrase counts in its formal words ("go public" in "listed"): "start" in "When
+        # did it start selling cars?" is not "founded" in "founded in 2010".
+        idioms = {w: formal for w, formal in alternatives.items() if w in phrase_words}
         if "date" in wants and not any(
             m.group(0).lower() not in q_lower and (not focus or not focus_set.isdisjoint(
-                self._with_everyday(set(content_terms(clause)), alternatives)))
+                self._with_everyday(set(content_terms(clause)), idioms)))
             for t in on_topic for clause in _CLAUSE.split(t) for m in _YEAR.finditer(clause)
         ) and not any(m.group(0).lower() not in q_lower for t in on_topic for m in _WHEN.finditer(t)):
             missing.append("date")

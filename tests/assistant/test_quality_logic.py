@@ -646,8 +646,8 @@ ACME3 = (
 
 def everyday_lexicon(tmp_path) -> RegisterLexicon:
     path = tmp_path / "register.tsv"
-    path.write_text("go public\tipo, listing\neat into\terode, reduce\ncar\tvehicle, ev\ncars\tvehicles, evs\n",
-                    encoding="utf-8")
+    path.write_text("go public\tipo, listing\neat into\terode, reduce\ncar\tvehicle, ev\ncars\tvehicles, evs\n"
+                    "start\tfound, launch\n", encoding="utf-8")
     return RegisterLexicon.load(path)
 
 
@@ -658,6 +658,9 @@ def test_an_everyday_phrase_is_found_where_the_documents_use_its_formal_equivale
     lexicon = everyday_lexicon(tmp_path)
     assert decide_with(catalog, "When did Acme go public?", listed, lexicon=lexicon) is None
     assert decide_with(catalog, "When did Acme go public?", listed) == "not_in_document"  # no lexicon
+    # A single word is not an idiom: "start" selling rockets is not "founded" in 1999.
+    assert decide_with(catalog, "When did Acme start selling rockets?", "The Roadster range includes anvils, sleds, "
+                       "rockets.", "Acme was founded in 1999 in Springfield.", lexicon=lexicon) == "not_in_document"
 
 
 def test_they_in_a_question_is_the_documents_subject_when_its_words_are_the_documents(tmp_path) -> None:
