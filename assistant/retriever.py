@@ -155,18 +155,7 @@ class HybridSearch:
         t2 = time.perf_counter()
         timings["vector_ms"] = (t2 - t1) * 1000
 
-        terms = content_terms(query)
-        extra: list[str] = []
-        if self.weights.expansion:
-            # "go public" -> "listing": the phrase's own words ("go") would match "Go-to-Market".
-            idioms = self.lexicon.idiom_stems(query, catalog.stems, catalog.uses_phrase)
-            terms = [t for t in terms if t not in idioms]
-            extra = self.lexicon.terms(query, catalog.stems, catalog.uses_phrase)
-        bm25_sent, bm25_sec = catalog.lexical.score(terms)
-        if extra:  # "perks" -> "benefits", "rewards": the report's words for everyday ones
-            more_sent, more_sec = catalog.lexical.score(extra)
-            bm25_sent = bm25_sent + self.weights.expansion * more_sent
-            bm25_sec = bm25_sec + self.weights.expansion * more_sec
+        terms, bm25_sent, bm25_sec = self._lexical(query, catalog)
         t3 = time.perf_counter()
         timings["bm25_ms"] = (t3 - t2) * 1000
 
@@ -226,6 +215,24 @@ class HybridSearch:
                                    dict(old.sentence_scores) if old else {}))
         return SearchResult(result.query, hits, result.query_vector, result.terms, result.timings, result.parts, fused)
 
+    def _lexical(self, query: str, catalog: Catalog) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """The query's BM25 terms and the BM25 scores of every sentence and section, with the
+        formal words the documents use for its everyday ones ("perks" -> "benefits", "rewards")
+        at ``Weights.expansion``."""
+        terms = content_terms(query)
+        extra: list[str] = []
+        if self.weights.expansion:
+            # "go public" -> "listing": the phrase's own words ("go") would match "Go-to-Market".
+            idioms = self.lexicon.idiom_stems(query, catalog.stems, catalog.uses_phrase)
+            terms = [t for t in terms if t not in idioms]
+            extra = self.lexicon.terms(query, catalog.stems, catalog.uses_phrase)
+        bm25_sent, bm25_sec = catalog.lexical.score(terms)
+        if extra:
+            more_sent, more_sec = catalog.lexical.score(extra)
+            bm25_sent = bm25_sent + self.weights.expansion * more_sent
+            bm25_sec = bm25_sec + self.weights.expansion * more_sec
+        return terms, bm25_sent, bm25_sec
+
     def _dense_text(self, query: str, catalog: Catalog) -> str:
         return without_subjects(query, catalog.subjects) if self.strip_subjects else query
 
@@ -236,8 +243,7 @@ class HybridSearch:
         catalog = self.catalog()
         if vector is None:
             vector = self.embedder.embed([self._dense_text(focus, catalog)])[0]
-        terms = content_terms(focus)
-        bm25_sent, _ = catalog.lexical.score(terms)
+        _, bm25_sent, _ = self._lexical(focus, catalog)
         top = float(bm25_sent.max()) if bm25_sent.size and bm25_sent.max() > 0 else 1.0
         for hit in result.hits:
             idx = hit.section.sentences

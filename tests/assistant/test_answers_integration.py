@@ -100,6 +100,18 @@ def test_follow_up_uses_the_history(real_assistant) -> None:
     assert "R and D and Intellectual Property" in [c.section for c in answer.citations[:3]]
 
 
+def test_a_follow_up_in_everyday_words_picks_the_sentence_in_report_words(real_assistant) -> None:
+    """The follow-up's own words choose the sentences: "go public" is "listed", not the founding
+    year the history talks about."""
+    history = [
+        {"role": "user", "content": "Who started Xiaomi?"},
+        {"role": "assistant", "content": "Lei Jun and a small team of co-founders started it in 2010."},
+    ]
+    answer = real_assistant.ask("And when did it go public?", history)
+    assert not answer.abstained, answer.reason
+    assert "Hong Kong Stock Exchange in 2018" in answer.answer
+
+
 def test_two_part_question_cites_both_sections(real_assistant) -> None:
     answer = real_assistant.ask(
         "What does Xiaomi do to incubate ecosystem hardware, and what quality risk does a broad AIoT catalog create?"
