@@ -70,7 +70,8 @@ TASK = re.compile(
 NUMERIC = re.compile(
     r"\bhow (many|much|large|big|long|old)\b|\bwhat (percentage|percent|proportion|number|amount)\b"
     r"|\bnumber of\b|\bpercentage\b|\bmarket (cap|capitali[sz]ation|value)\b|\bshare price\b"
-    r"|\bwhat(['’]s| is| was| are| were) (the )?(\w+ ){0,2}(price|cost)s?\b(?! (items?|drivers?|structures?|base"
+    # "What are the costs in retail made up of?" asks for cost items; "what is the cost" for a figure.
+    r"|\bwhat(['’]s| is| was| are| were) (the )?(\w+ ){0,2}(prices?|cost)\b(?! (items?|drivers?|structures?|base"
     r"|pressures?|advantages?|components?|categor\w+|lines?|centers?|discipline|efficienc\w+|moats?|ceilings?))"
     r"|\b(price|cost)s? of (a|an|the)\b|\bpriced at\b|\b(starting|retail|list|launch|entry) price\b"
     r"|\b(revenue|profit|income|turnover|sales|valuation|headcount|earnings) (in|for|of|last|this)"

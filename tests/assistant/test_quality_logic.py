@@ -430,6 +430,9 @@ def test_what_kind_of_answer_a_question_wants() -> None:
     # "charge ... for?" asks what is charged for; "charge for a repair" asks a price.
     assert NUMERIC.search("What do they charge for a repair?")
     assert not NUMERIC.search("What do they charge monthly subscriptions for?")
+    # "What are the costs ... made up of?" asks for cost items; "what is the cost of" for a figure.
+    assert not NUMERIC.search("What are the costs in Acme's retail operations made up of?")
+    assert NUMERIC.search("What is the cost of an anvil?") and NUMERIC.search("What are the prices of its anvils?")
 
 
 def test_technology_names_are_not_counts_and_hyphenated_known_words_are_not_names() -> None:
