@@ -2,9 +2,12 @@
 
 People ask "do loyal shoppers get any perks?"; reports write "rewards for customers". For a
 word or phrase of the question that a lexicon lists (``assistant/data/register.tsv``: about
-400 general business-English entries, written without sight of any document or question set),
-the formal equivalents that the documents use are added to the lexical query at a lower weight
-(``Weights.expansion``). An entry whose words the documents all use is left alone.
+620 general business-English entries in two passes, written without sight of any document or
+question set), the formal equivalents that the documents use are added to the lexical query at
+a lower weight (``Weights.expansion``). A one-word entry the documents use is left alone; a
+phrase ("go public") is expanded unless the documents use the phrase itself, and its own words
+are then not searched one by one (``idiom_stems``). The evidence check uses the same entries
+to find a question's everyday words in the documents' formal ones (``assistant/abstain.py``).
 
 Usage::
 
