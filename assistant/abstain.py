@@ -419,8 +419,6 @@ class Abstainer:
         # Each sentence's words with its heading's: what the sentence is about.
         # A focus word in everyday words ("go public") is found where its formal equivalent is ("listed").
         alternatives = self._alternatives(question, stems)
-        phrase_words = {stem(w) for key in (self.lexicon.matches(question) if self.lexicon else []) if " " in key
-                        for w in key.split()}
         about = [self._with_everyday(
             set(content_terms(f"{t} {catalog.sections[catalog.sentences[c.index].section_id].title}")), alternatives)
             for t, c in zip(sentences, chosen, strict=True)]
@@ -455,7 +453,7 @@ class Abstainer:
         # on-topic sentence (the clause split would cut "after ..." off its event).
         # Here only a phrase counts in its formal words ("go public" in "listed"): "start" in "When
         # did it start selling cars?" is not "founded" in "founded in 2010".
-        idioms = {w: formal for w, formal in alternatives.items() if w in phrase_words}
+        idioms = self._alternatives(question, stems, phrases_only=True)
         if "date" in wants and not any(
             m.group(0).lower() not in q_lower and (not focus or not focus_set.isdisjoint(
                 self._with_everyday(set(content_terms(clause)), idioms)))
@@ -526,13 +524,16 @@ class Abstainer:
         return Evidence(tuple(wants), tuple(missing), coverage, unknown, best, share, figures, corrected,
                         everyday_share)
 
-    def _alternatives(self, question: str, stems: set[str]) -> dict[str, set[str]]:
+    def _alternatives(self, question: str, stems: set[str], phrases_only: bool = False) -> dict[str, set[str]]:
         """For each stem of the question's everyday words ("go", "public" in "go public"), the stems
-        of their formal equivalents that the documents use ("list" for "listing")."""
+        of their formal equivalents that the documents use ("list" for "listing"); with
+        ``phrases_only``, for the words of the lexicon's phrases alone."""
         if self.lexicon is None:
             return {}
         found: dict[str, set[str]] = {}
         for key in self.lexicon.matches(question):
+            if phrases_only and " " not in key:
+                continue
             formal = {stem(w) for p in self.lexicon.entries[key] for w in words(p) if w not in STOPWORDS} & stems
             for w in key.split():
                 if w not in STOPWORDS and formal:
