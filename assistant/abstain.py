@@ -419,9 +419,9 @@ class Abstainer:
         # Each sentence's words with its heading's: what the sentence is about.
         # A focus word in everyday words ("go public") is found where its formal equivalent is ("listed").
         alternatives = self._alternatives(question, stems)
-        about = [self._with_everyday(
-            set(content_terms(f"{t} {catalog.sections[catalog.sentences[c.index].section_id].title}")), alternatives)
-            for t, c in zip(sentences, chosen, strict=True)]
+        titles = [set(content_terms(catalog.sections[catalog.sentences[c.index].section_id].title)) for c in chosen]
+        about = [self._with_everyday(set(content_terms(t)) | title, alternatives)
+                 for t, title in zip(sentences, titles, strict=True)]
         # A two-part question ("In what year ..., and which ...?"): on topic for either part.
         # A part with one focus word is a topic when it asks (not "..., list them by name").
         part_focus = [f for p in question_parts(question)
@@ -484,7 +484,6 @@ class Abstainer:
         near = (_NEAR_WORDS if kind or _TOWN.search(question) or _WHERE_PLACE.search(question)
                 else _CALLED_NEAR if _CALLED.search(question) or _NAME_OF.search(question) else None)
         # ... unless the sentence's heading names that thing ("Direct Online Storefronts").
-        titles = [set(content_terms(catalog.sections[catalog.sentences[c.index].section_id].title)) for c in chosen]
         named_by_heading = bool(_NAME_OF.search(question))
         if "name" in wants and not any(
             self._names_near(sentences[i], q_words, focus_set - set(restricted),

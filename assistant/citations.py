@@ -84,6 +84,13 @@ def _numbers(text: str) -> frozenset[str]:
     return frozenset(w for w in words(text) if _NUMBER.search(w))
 
 
+@lru_cache(maxsize=1024)
+def _sentences(section_text: str) -> tuple[str, ...]:
+    """The section's sentences (split once per section, not once per checked claim)."""
+    spans = sentence_spans(section_text) or [(0, len(section_text))]
+    return tuple(section_text[a:b] for a, b in spans)
+
+
 _NEGATION = re.compile(r"\b(?:not|no|never|none|nor|without|cannot)\b|n['’]t\b", re.I)
 _ECHO = re.compile(r"^\W*(?:question|q)\s*:", re.I)
 
@@ -97,8 +104,7 @@ def support(sentence: str, section_text: str) -> float:
         return 0.0
     if sentence.rstrip().endswith("?") or _ECHO.match(sentence):
         return 0.0
-    spans = sentence_spans(section_text) or [(0, len(section_text))]
-    closest = max((section_text[a:b] for a, b in spans), key=lambda s: len(terms & _terms(s)))
+    closest = max(_sentences(section_text), key=lambda s: len(terms & _terms(s)))
     if bool(_NEGATION.search(sentence)) != bool(_NEGATION.search(closest)):
         return 0.0
     return len(terms & _terms(section_text)) / len(terms)
