@@ -49,7 +49,7 @@ INJECTION = re.compile(
     r"|\b(add|include|append|insert)\b.{0,40}\b(link|url|https?://)|\btell (readers|users|them|everyone) (that|they)\b"
     r"|\becho (back|the)\b"
     r"|\b(forget|ignore|disregard|never mind|drop)\b( about)? (the|this|that|all|your) (\w+ ){0,2}"
-    r"(report|document|stuff|topic|subject|task|context)\b"
+    r"(report|document|guide|handbook|manual|policy|file|text|article|paper|pdf|stuff|topic|subject|task|context)\b"
     r"|\b(admin|administrator|system|developer|security|moderator)\s+(notice|message|note|update|alert"
     r"|announcement)\b"
     r"|\btell (the|your) (user|users|reader|readers)\b|\badvise (them|the user|users|readers|people|everyone) to\b"
@@ -59,8 +59,8 @@ INJECTION = re.compile(
     re.I,
 )
 TASK = re.compile(
-    r"^\s*(?:please\s+|can you\s+|could you\s+|now\s+)?(write|translate|compose|generate|draw|sing|code|program"
-    r"|implement|solve|calculate|compute|play|book|order|tell me a (?:joke|story|poem))\b"
+    r"(?:^|[.!?]\s+)\s*(?:please\s+|can you\s+|could you\s+|now\s+)?(write|translate|compose|generate|draw|sing"
+    r"|code|program|implement|solve|calculate|compute|play|book|order|tell me a (?:joke|story|poem))\b"
     r"|\b(poem|haiku|limerick|sonnet|lyrics|riddle|joke|recipe|weather|python code|javascript|sql query|sort a list"
     r"|ascii art|bedtime story|short story|love letter|song about|story about)\b"
     r"|\b(multiplied by|divided by|square root|plus \d|minus \d|times \d)\b"
@@ -78,7 +78,8 @@ NUMERIC = re.compile(
     r" (\d{4}|the|last|year|quarter)"
     r"|\bnet profit\b|\bwhat was .{0,30}\b(revenue|profit|income)\b"
     r"|\bwhat (is|was|are|were) (the |its |their )?(\w+['’]s )?(\w+ ){0,2}(range|capacity|weight|speed|size|valuation"
-    r"|salary|fee|rate|ratio|count|total|budget|population|figure|amount|lifespan|duration)\b"
+    r"|salary|fee|fare|fine|deposit|surcharge|allowance|rate|ratio|count|total|budget|population|figure|amount"
+    r"|lifespan|duration|target|limit|threshold|quota)\b"
     r"|\bwhat(['’]s| is| was| are| were)? (the |its |their |\w+['’]s )?(\w+ ){0,3}(score|rating)s?\b(?! (card|system))"
     r"|\bwhat share of\b"
     r"|\b(maximum|minimum|top|average|median|peak) (\w+ ){0,2}(speed|storage|capacity|price|range|size|wattage|power"
@@ -121,12 +122,35 @@ WHY = re.compile(r"^\s*why\b", re.I)
 PREMISE = re.compile(r"^\s*(since|given( that)?|now that|because|as"
                      r"|when(?! (did|was|is|were|will|does|do|has|have|had|are|can|could|should|would)\b))"
                      r"\b[^,?]{8,},\s*\w", re.I)
-_PREMISE_CAN_MISS = frozenset({"number", "date", "name", "person", "superlative", "rank", "restriction"})
+_PREMISE_CAN_MISS = frozenset({"number", "date", "name", "person", "superlative", "rank", "restriction", "contact"})
 COMPARISON = re.compile(r"\b(compare[sd]?|comparison|versus|vs\.?|than|relative to|against)\b", re.I)
 DATE = re.compile(
     r"(^|\band |, )\s*when (exactly |precisely |roughly |approximately )?(did|was|is|were|will|does|do|has|have|had"
     r"|are|can|could)\b"
-    r"|\bwhat year\b|\bwhich year\b|\bwhat date\b|\bsince when\b|\bhow long ago\b", re.I)
+    r"|\bwhat year\b|\bwhich year\b|\bwhat date\b|\bsince when\b|\bhow long ago\b|\bwhat time\b|\bby when\b"
+    r"|\bwhat(['’]s| is) the deadline\b",
+    re.I)
+# "What is the email address of the service desk?": a contact detail, answered only by one
+# written out (an address, a number, a web address), not by "call the service desk".
+CONTACT = re.compile(
+    r"\b(e-?mail address(es)?|what(['’]s| is) the e-?mail|(tele)?phone numbers?|(mobile|contact|fax|helpline|hotline)"
+    r" numbers?|extension numbers?|what extension|web ?site address|web address|url|post ?codes?|zip codes?"
+    r"|postal address|street address)\b", re.I)
+_CONTACT_ASKED = re.compile(r"^\s*(what|which|where|give|tell|send|list|share|can i (have|get)|do you have)\b"
+                            r"|\bwhat(['’]s| is| are)\b", re.I)
+_EMAIL = r"[\w.+-]+@[\w-]+\.[\w.-]+"
+_WEB = r"\b(www\.|https?://)\S+|\b[\w-]+\.(com|org|net|gov|edu|io|eu|co\.uk|org\.uk)\b"
+_PHONE = r"\+?\d[\d ()-]{4,}\d|\b(extension|ext\.?|number|line|dial|call|text|on)\s*\d{3,}\b"
+_POSTCODE = r"\b[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}\b|\b\d{5}(-\d{4})?\b"
+# What each kind of contact detail looks like written out.
+_CONTACT_GIVEN = (
+    (re.compile(r"e-?mail", re.I), re.compile(_EMAIL)),
+    (re.compile(r"web ?site|web address|url", re.I), re.compile(_WEB)),
+    (re.compile(r"phone|telephone|number|extension", re.I), re.compile(_PHONE)),
+    (re.compile(r"post ?code|zip", re.I), re.compile(_POSTCODE)),
+    (re.compile(r"address", re.I),
+     re.compile(rf"{_POSTCODE}|\b\d+\w? [A-Z]\w+ (Street|Road|Avenue|Lane|Way|Square)\b")),
+)
 PERSON = re.compile(
     r"^\s*who\b(?!.{0,40}\b(aimed|targeted|for|meant|designed (for|to))\b)|\bby whom\b"
     r"|^\s*(please )?(list|name|identify) (the |all |its |\w+['’]s )?(other |\w+ )?(founders?|co[- ]?founders?"
@@ -163,14 +187,15 @@ NAME = re.compile(
     r"|chip)\b(?!s| (categor|lines?|types?|kinds?|segments?|famil|groups?|tiers?))"
     r"|\b(best-selling|top-selling|most popular|biggest|largest|main) (\w+ )?(product|device|market|rival|competitor"
     r"|model|phone|partner|supplier|customer)\b"
-    r"|\bwhat(['’]s| is| was) the (model )?name\b|\bcalled\b|\bheadquarter|\bticker\b|\bstock (code|symbol)\b"
+    r"|\bwhat(['’]s| is| was) the (model )?name\b|\bmake and model\b|\bwhat (make|brand) of\b|\bcalled\b"
+    r"|\bheadquarter|\bticker\b|\bstock (code|symbol)\b"
     r"|^\s*(list|name) (every|all|each)\b|\bwhich ones\b"
     r"|\b(give|list|tell me|provide|share) (me )?(\w+ ){0,2}names?\b"
     r"|\bname (them|it|each|all|one|two|three|the)\b(?! (\w+ )?(kinds?|types?|sorts?|categories|forms?|ways?) of\b)"
     r"|^\s*(please )?(list|name|identify|mention) (the |some |a few |any |all )?(of the |of its |of \w+['’]s )?"
     r"(\w+ ){0,2}(compan(y|ies)|firms|manufacturers|suppliers|brands|banks|chipmakers|startups|vendors|retailers"
     r"|operators|carriers|marketplaces|websites|competitors|rivals|cities|countries)\b"
-    r"|\bby name\b|\b(their|its|his|her) names?\b", re.I,
+    r"|\bby name\b|(?<!\bi know )(?<!\bi have )\b(their|its|his|her) names?\b", re.I,
 )
 # "Which camera company ...?": a name answers it only in a sentence that speaks of such organisations.
 ORG_KIND = re.compile(
@@ -209,7 +234,19 @@ _CAPITAL_BIGRAM = re.compile(r"\b[A-Z][a-z]+ [A-Z][a-z]+\b")
 # Answers to "when" besides years and months: clock times, weekdays, periods ("within 30 days").
 _WHEN = re.compile(r"\b\d{1,2}[:.]\d{2}\b|\b\d{1,2}\s?(am|pm)\b|\b(monday|tuesday|wednesday|thursday|friday"
                    r"|saturday|sunday|weekdays?|weekends?)\b|\b(within|after|before|for|every|each|per|longer than"
-                   r"|more than|less than|until|during)\b[^.;]{0,40}?(days?|weeks?|months?|years?|hours?)\b", re.I)
+                   r"|more than|less than|until|during)\b[^.;]{0,40}?(days?|weeks?|months?|years?|hours?|minutes?)\b",
+                   re.I)
+# "at least 20 minutes before the start": a time relative to an event answers "what time".
+_RELATIVE_TIME = re.compile(r"\b(\d+|an?|one|two|three|four|five|ten|fifteen|twenty|thirty|forty|sixty)\s"
+                            r"(minutes?|hours?)\s(before|after|from|ahead of|prior to)\b", re.I)
+_HOW_ADJECTIVE = re.compile(r"\bhow (long|soon|often|old|big|large|far|late|early)\b", re.I)
+_CLOCK = re.compile(r"\b\d{1,2}[:.]\d{2}\b|\b\d{1,2}\s?(am|pm)\b|\b(noon|midday|midnight)\b", re.I)
+_WHAT_TIME = re.compile(r"\b(what|which) time\b|\bat what hour\b", re.I)
+# A question asking a price, and a sum of money written out.
+_MONEY_ASKED = re.compile(r"\b(cost|costs|price|prices|priced|fee|fees|fare|fares|fine|fines|deposit|charge|charged"
+                          r"|pay|spend|refund|allowance|salary|wage|wages)\b", re.I)
+_MONEY = re.compile(r"[€$£¥₹]\s?\d|\d\s?[€$£¥₹]|\b\d[\d,.]*\s?(p|pence|cents?|euros?|dollars?|pounds|yuan|rupees"
+                    r"|usd|eur|gbp)\b|\bfree\b|\b(no|without) charge\b|\b(half|double|twice)\b|\d\s?%", re.I)
 _PERCENT = re.compile(r"\d[\d.,]*\s?(%|percent\b)|\bpercent(age)?\b", re.I)  # a share, not a count
 _HOW_MANY = re.compile(r"\bhow many(?: ([a-z][a-z-]+))?", re.I)  # the group: what is counted
 _CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][A-Za-z0-9&-]+")
@@ -253,7 +290,8 @@ _RANKING_WORD = re.compile(r"\b(\w+est|most|top|leading|main|primary|anchor|firs
 _DEMONYM = re.compile(r"^(\w{4,}?)(ese|ian|ean|an|ish|i)$")  # Chinese, Indian, European, Spanish, Thai
 _TYPE_WORDS = frozenset(stem(w) for w in (
     "year when date many much number percentage percent name names called city country who whom price cost "
-    "which company companies brand firm person people one").split())
+    "which company companies brand firm person people one email e-mail phone telephone extension website url "
+    "address postcode deadline target limit threshold").split())
 
 
 @dataclass(frozen=True)
@@ -269,6 +307,45 @@ class Evidence:
     unknown_figures: tuple[str, ...] = ()  # numbers and years of the question the documents never give
     corrected: int = 0  # words of the asked event in a clause giving its own year / name for the unknown ones
     everyday_share: float = 1.0  # vocabulary_share, counting everyday words the lexicon maps to the documents' words
+    unknown_focus: tuple[str, ...] = ()  # focus words the documents never use, nor an equivalent or near spelling
+
+
+# Common verbs: in "How long do warnings stay on file?" the unknown word is no thing asked about.
+_COMMON_VERBS = frozenset(stem(w) for w in """
+    accept achieve act add agree allow appear apply arrive ask become begin believe belong bring build buy call
+    carry catch cause change check choose claim come compare consider contain continue cost count cover create cut
+    deal decide deliver depend describe develop die do drive drop eat end enjoy enter expect explain fall feel fill
+    find finish fit fix follow forget get give go grow handle happen hate have hear help hide hit hold hope hurt
+    include increase intend involve join keep kill know last lay lead learn leave let lie like listen live look lose
+    love make manage mean meet mind miss move need note notice offer open own pass pay pick place plan play prefer
+    prepare present prevent produce promise protect prove provide pull push put raise reach read realise realize
+    receive recognise recognize reduce refer refuse remain remember remove replace report require rest return ride
+    rise run save say see seem sell send serve set settle share show shut sit sleep sort speak spend stand start stay
+    stick stop suggest supply support suppose take talk teach tell tend think throw touch treat try turn understand
+    use visit wait walk want wash watch wear win wish wonder work worry write""".split())
+# Days and months are capitalised but name no one: "What if it happens on a Saturday?"
+_CALENDAR = re.compile(r"(Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)days?|January|February|March|April|May|June|July"
+                       r"|August|September|October|November|December|Christmas|Easter", re.I)
+# Words that qualify a fact without saying what it is about ("the current CEO", "the main one"),
+# and linking words ("between", "during").
+_QUALIFIERS = frozenset("""since else today tonight now current actual main exact typical usual maximum minimum
+    latest newest recent final overall approximate rough ever still already long someone somebody something anyone
+    anybody anything everyone everybody everything nobody nothing between among within without across during
+    before after through per via against toward towards beyond despite except including unlike upon versus""".split())
+
+
+def _one_slip(a: str, b: str) -> bool:
+    """Whether ``a`` and ``b`` differ by one inserted, deleted or changed letter, or two adjacent
+    letters swapped."""
+    if a == b:
+        return True
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1
+                                  and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    i = next((k for k in range(len(short)) if short[k] != long_[k]), len(short))
+    return short[i:] == long_[i + 1:]
 
 
 def spells_out(acronym: str, text: str) -> bool:
@@ -310,6 +387,9 @@ class Abstainer:
         self._vocab: tuple[str | None, set[str], set[str]] = (None, set(), set())
         self._subjects: set[str] = set()
         self._proper: set[str] = set()  # words the documents capitalise mid-sentence: names
+        self._money: tuple[str | None, bool] = (None, False)
+        self._acronyms: set[str] = set()  # "ev" for "EVs"
+        self._by_initial: dict[str, list[str]] = {}  # the documents' stems by first letter
 
     def vocabulary(self, catalog: Catalog) -> tuple[set[str], set[str]]:
         """Words and stems of the indexed documents (cached per generation)."""
@@ -318,12 +398,24 @@ class Abstainer:
             for s in catalog.sections.values():
                 vocab |= set(words(s.text)) | set(words(" ".join(s.path)))
             self._vocab = (catalog.generation, vocab, {stem(w) for w in vocab})
-            self._subjects = catalog.subjects
+            self._by_initial = {}
+            for w in self._vocab[2]:
+                self._by_initial.setdefault(w[0], []).append(w)
+            self._subjects = set(catalog.subjects) | {stem(s) for s in catalog.subjects}  # "acme", "acm"
             capitalised = {m.group(0) for sent in catalog.sentences for m in _CAPITALISED.finditer(sent.text)}
             # An acronym the documents pluralise ("ODMs", "KOLs") is a common noun, not a name.
             plural = {w[:-1] for w in capitalised if re.fullmatch(r"[A-Z]{2,}s", w)}
             self._proper = {w.lower() for w in capitalised if w not in plural and w.rstrip("s") not in plural}
+            self._acronyms = {w.rstrip("s").lower() for w in capitalised if re.fullmatch(r"[A-Z]{2,}s?", w)}
         return self._vocab[1], self._vocab[2]
+
+    def _writes_money(self, catalog: Catalog) -> bool:
+        """Whether the documents write sums of money (cached per generation)."""
+        if self._money[0] != catalog.generation:
+            self._money = (catalog.generation, any(
+                _MONEY.search(s.text) and re.search(r"[€$£¥₹]|\d\s?(p|pence|euros?|dollars?|pounds)\b", s.text)
+                for s in catalog.sections.values()))
+        return self._money[1]
 
     def _known_name(self, word: str) -> bool:
         """A word the documents use, or an adjective of a name they use ("Chinese" for China)."""
@@ -374,7 +466,9 @@ class Abstainer:
     def focus(self, question: str) -> list[str]:
         """The question's content words, without kind-of-answer words ("year", "which") and the
         documents' subjects (known after ``vocabulary``)."""
-        return [t for t in content_terms(question) if t not in _TYPE_WORDS and t not in self._subjects]
+        question = _HOW_ADJECTIVE.sub("how", question)  # "how long", "how soon": what kind of answer
+        terms = (stem(re.split(r"['’]", t)[0]) if re.search(r"['’]", t) else t for t in content_terms(question))
+        return [t for t in terms if t not in _TYPE_WORDS and t not in self._subjects and t not in STOPWORDS]
 
     def own_question(self, part: str) -> bool:
         """Whether a part of a question asks something of its own: "who founded it" does, "List
@@ -394,7 +488,8 @@ class Abstainer:
             return True
         return thing in {stem(w) for w in words(text[after:])[:3]}
 
-    def evidence(self, question: str, result: SearchResult, chosen: list[Candidate], catalog: Catalog) -> Evidence:
+    def evidence(self, question: str, result: SearchResult, chosen: list[Candidate], catalog: Catalog,
+                 follow_up: bool = False) -> Evidence:
         vocab, stems = self.vocabulary(catalog)
         subjects = self._subjects
         q_lower = question.lower()
@@ -412,6 +507,8 @@ class Abstainer:
         acronym = STAND_FOR.search(question)
         if acronym:
             wants.append("expansion")
+        if CONTACT.search(question) and _CONTACT_ASKED.search(question):
+            wants.append("contact")
         focus = self.focus(question)
         focus_set = set(focus)
         # The wanted fact must sit in an answer sentence that is about the question's subject.
@@ -427,7 +524,9 @@ class Abstainer:
         part_focus = [f for p in question_parts(question)
                       if len(f := [t for t in content_terms(p) if t in focus_set]) >= 2 or (f and _ASKS.search(p))]
         part_focus = part_focus if len(part_focus) > 1 else [focus]
-        topical = [i for i, terms in enumerate(about) if not focus or any(
+        # A follow-up ("How long til they get back to me?") takes its subject from the turns before,
+        # which chose its sentences: each of them is about it.
+        topical = [i for i, terms in enumerate(about) if not focus or follow_up or any(
             sum(f in terms for f in pf) >= max(1, round(self.on_topic * min(len(pf), 5))) for pf in part_focus)]
         on_topic = [sentences[i] for i in topical]
         text = " ".join(on_topic)
@@ -442,10 +541,17 @@ class Abstainer:
         largest_share = bool(_HOW_MUCH_OF.search(question)) and bool(_SHARE_WORDS.search(text))
         counted = _PERCENT.sub(" ", text) if _HOW_MANY.search(question) else text  # "how many": not "6%"
         counted = _TECH_NAME.sub(" ", _YEAR.sub(" ", counted))
-        if "number" in wants and not years_ok and not listed and not largest_share and not any(
+        # "How much does registration cost?": a price is a sum ("€2.10"), "free" or a share of
+        # another price ("half the adult fare"); where the documents write sums of money, not
+        # "aged 16 to 25" or "a third off".
+        price = "number" in wants and bool(_MONEY_ASKED.search(question)) and not _HOW_MANY.search(question)
+        priced = price and any(_MONEY.search(t) for t in on_topic)
+        if "number" in wants and not years_ok and not listed and not largest_share and not priced and not any(
             m.group(0).lower() not in q_lower and self._counts(question, counted, m.end())
             for m in _NUMBER.finditer(counted)
         ):
+            missing.append("number")
+        elif price and not priced and not _MONEY.search(question) and self._writes_money(catalog):
             missing.append("number")
         # "In what year did it release its first phone?": the year must sit in a clause about the
         # question's event, not in "founded in 2010, ... before releasing its first phone".
@@ -454,7 +560,11 @@ class Abstainer:
         # Here only a phrase counts in its formal words ("go public" in "listed"): "start" in "When
         # did it start selling cars?" is not "founded" in "founded in 2010".
         idioms = self._alternatives(question, stems, phrases_only=True)
-        if "date" in wants and not any(
+        if "date" in wants and _WHAT_TIME.search(question):
+            if not any(m.group(0).lower() not in q_lower for t in on_topic
+                       for m in (*_CLOCK.finditer(t), *_RELATIVE_TIME.finditer(t))):
+                missing.append("date")  # "What time does it open?": a time of day, not "in June"
+        elif "date" in wants and not any(
             m.group(0).lower() not in q_lower and (not focus or not focus_set.isdisjoint(
                 self._with_everyday(set(content_terms(clause)), idioms)))
             for t in on_topic for clause in _CLAUSE.split(t) for m in _YEAR.finditer(clause)
@@ -500,6 +610,11 @@ class Abstainer:
             missing.append("rank")
         if acronym and not spells_out(acronym.group(1), " ".join(sentences)):
             missing.append("expansion")
+        asked_contact = CONTACT.search(question)
+        if "contact" in wants and asked_contact:
+            given = next(p for kind, p in _CONTACT_GIVEN if kind.search(asked_contact.group(0)))
+            if not any(given.search(t) for t in on_topic):
+                missing.append("contact")
         coverage = 0.0
         for hit in result.hits[:3]:
             section_stems = self._with_everyday(
@@ -508,20 +623,67 @@ class Abstainer:
             coverage = max(coverage, share)
         unknown = tuple(
             m.group(0) for m in _CAPITALISED.finditer(question)
-            if m.group(0).upper() != m.group(0) and not all(  # "Xiaomi-branded": each part known
+            if m.group(0).upper() != m.group(0) and not _CALENDAR.fullmatch(m.group(0))
+            and not all(  # "Xiaomi-branded": each part known
                 self._known_name(part) for part in re.split(r"['’]", m.group(0).lower())[0].split("-") if part)
         )
         # A figure or year the documents never give ("in 2021", "120W") cannot be confirmed.
+        # ... but "my nan is 70", "I'm 12": a small bare number in a personal question is the
+        # asker's situation, not a figure to confirm.
+        personal = bool(PERSONAL.search(question))
         figures = tuple(m.group(0) for m in _NUMBER_TOKEN.finditer(question)
-                        if m.group(0).lower().rstrip(".,") not in vocab)
+                        if m.group(0).lower().rstrip(".,") not in vocab
+                        and not (personal and re.fullmatch(r"\d{1,2}", m.group(0))))
         best = chosen[0].score if chosen else 0.0
         terms = [t for t in content_terms(question) if t.split("'")[0] not in subjects]
-        share = sum(t in stems for t in terms) / len(terms) if terms else 0.0
+        # A slip of typing ("assignmnet") is the documents' word.
+        known = [t in stems or self._misspelt(t) for t in terms]
+        share = sum(known) / len(terms) if terms else 0.0
         # ... counting everyday words whose formal equivalents they use ("eat into" for "erode").
-        everyday_share = sum(t in stems or t in alternatives for t in terms) / len(terms) if terms else 0.0
+        everyday = [k or t in alternatives for k, t in zip(known, terms, strict=True)]
+        everyday_share = sum(everyday) / len(terms) if terms else 0.0
         corrected = self._corrects(question, unknown, figures, sentences, focus) if unknown or figures else 0
+        unknown_focus = self._unknown_things(question, set(focus), stems, alternatives)
         return Evidence(tuple(wants), tuple(missing), coverage, unknown, best, share, figures, corrected,
-                        everyday_share)
+                        everyday_share, unknown_focus)
+
+    def _unknown_things(self, question: str, focus: set[str], stems: set[str],
+                        alternatives: dict[str, set[str]]) -> tuple[str, ...]:
+        """The question's focus words that name a thing the documents never mention ("jury" in
+        "How many days of leave for jury service?"): not used by them, not an everyday word for
+        one of theirs, not a slip of typing, not the initials' words of an acronym they use ("electric
+        vehicles", "EVs"), and not a verb form or qualifier ("passed", "getting", "actually",
+        "current"), which say nothing of what the fact is about."""
+        tokens = [re.split(r"['’]", w)[0] for w in words(question)]
+        content = [w for w in tokens if w not in STOPWORDS and len(w) > 1]
+        pairs = list(zip(content, content[1:], strict=False))
+        spelt = {w for a, b in pairs if a[0] + b[0] in self._acronyms for w in (a, b)}
+        # Words that say nothing of the asked thing: the verb after "which/what <noun>" ("Which
+        # line carries ...?"), and who the asker is ("my daughter's 12 - how much does she pay?").
+        incidental = {tokens[i] for i in range(2, len(tokens))
+                      if tokens[i - 2] in ("which", "what") and tokens[i - 1] not in STOPWORDS}
+        incidental |= {tokens[i] for i in range(1, len(tokens)) if tokens[i - 1] in ("my", "our", "his", "her")}
+        unknown = []
+        for w in content:
+            t = stem(w)
+            if t not in focus or t in stems or t in alternatives or w in spelt or w in incidental:
+                continue
+            if w in _QUALIFIERS or t in _COMMON_VERBS or w.endswith(("ly", "ed", "ing")) or _TECH_NAME.fullmatch(w) \
+                    or _CALENDAR.fullmatch(w):
+                continue
+            if len(t) >= 4 and not self._known_name(w) and not self._misspelt(t):
+                unknown.append(t)
+        return tuple(dict.fromkeys(unknown))
+
+    def _misspelt(self, term: str) -> bool:
+        """Whether ``term`` is one typing slip (a letter added, dropped, changed, or two swapped)
+        away from a stem the documents use ("assignmnet", "recieve"). Only after the first letter,
+        and not in words under five letters, where a slip cannot be told from another word
+        ("weight" is not "eight", "jury" not "july")."""
+        if len(term) < 5:
+            return False
+        near = self._by_initial.get(term[0], [])
+        return any(abs(len(s) - len(term)) <= 1 and _one_slip(term, s) for s in near)
 
     def _alternatives(self, question: str, stems: set[str], phrases_only: bool = False) -> dict[str, set[str]]:
         """For each stem of the question's everyday words ("go", "public" in "go public"), the stems
@@ -574,7 +736,7 @@ class Abstainer:
             return "injection"
         if not chosen or not result.hits:
             return "not_in_document"
-        ev = self.evidence(question, result, chosen, catalog)
+        ev = self.evidence(question, result, chosen, catalog, follow_up)
         if TASK.search(question) and ev.best < self.strong_score:
             return "off_topic"
         names_subject = bool({w.split("'")[0] for w in words(question)} & self._subjects) or bool(
@@ -604,7 +766,7 @@ class Abstainer:
         # ("What was Jack Ma's vision when he founded it in 2015?"), or a wrong name in a clause
         # that shares two or more of the event's words ("its listing on the New York Stock
         # Exchange" against "listed on the Hong Kong Stock Exchange"); one shared word is too weak.
-        asks_for_it = bool(set(ev.wants) & {"person", "name", "date", "number"})
+        asks_for_it = bool(set(ev.wants) & {"person", "name", "date", "number", "contact"})
         corrected = bool(ev.corrected) and not COMPARISON.search(question) and bool(
             WHY_HOW.search(question) or premise
             or (not asks_for_it and (ev.unknown_figures or ev.corrected >= 2)))
@@ -613,6 +775,10 @@ class Abstainer:
         ):
             return "not_in_document"
         if ev.unknown_figures and not (WHY_HOW.search(question) or corrected):  # a why/how premise can be corrected
+            return "not_in_document"
+        # "How many days of leave for jury service?": a figure, date or name asked of something
+        # the documents never mention is not theirs to give ("25 days of annual leave" is another's).
+        if asks_for_it and ev.unknown_focus and not premise and not follow_up:
             return "not_in_document"
         # "Was it ever put on a blacklist?": a word of the event the documents never use means
         # they do not describe it.

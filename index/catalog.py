@@ -34,19 +34,28 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text.lower())
 
 
-LEXICAL_VERSION = "v2"  # bump when tokenisation changes: persisted BM25 indexes are rebuilt
+LEXICAL_VERSION = "v3"  # bump when tokenisation changes: persisted BM25 indexes are rebuilt
 
 
 def stem(word: str) -> str:
     """A light suffix stripper so that 'partners', 'partnership', 'partnering' meet."""
     for suffix in ("ships", "ship", "ations", "ation", "ings", "ing", "ies", "ed", "ly"):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            return word[: -len(suffix)] + ("y" if suffix == "ies" else "")
+            root = word[: -len(suffix)] + ("y" if suffix == "ies" else "")
+            # "getting", "planned": one of a doubled last letter ("gett" -> "get").
+            if suffix in ("ing", "ed") and len(root) <= 5 and root[-1] == root[-2] and root[-1] not in "lsz":
+                root = root[:-1]
+            return _without_e(root)
     if word.endswith("es") and len(word) >= 5 and word[-3] in "sxz" or word.endswith(("ches", "shes")):
         return word[:-2]
     if word.endswith("s") and not word.endswith("ss") and len(word) >= 4:
-        return word[:-1]
-    return word
+        return _without_e(word[:-1])
+    return _without_e(word)
+
+
+def _without_e(root: str) -> str:
+    """"manage", "manages", "managed", "managing" all meet at "manag"."""
+    return root[:-1] if root.endswith("e") and len(root) > 3 and not root.endswith("ee") else root
 
 
 def content_terms(text: str) -> list[str]:
