@@ -15,8 +15,12 @@ Requests to follow instructions, reveal prompts or do unrelated tasks are refuse
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 from assistant.lexicon import RegisterLexicon
 from assistant.retriever import question_parts
@@ -26,6 +30,7 @@ if TYPE_CHECKING:
     from assistant.answer import Candidate
     from assistant.retriever import SearchResult
     from assistant.settings import Settings
+    from index.embeddings import Embedder
 
 INJECTION = re.compile(
     r"\b(ignore|disregard|forget|override|bypass)\b.{0,40}\b(instructions?|prompts?|rules?|previous|above|context"
@@ -63,7 +68,7 @@ TASK = re.compile(
     r"|code|program|implement|solve|calculate|compute|play|book|order|tell me a (?:joke|story|poem))\b"
     r"|\b(poem|haiku|limerick|sonnet|lyrics|riddle|joke|recipe|weather|python code|javascript|sql query|sort a list"
     r"|ascii art|bedtime story|short story|love letter|song about|story about)\b"
-    r"|\b(multiplied by|divided by|square root|plus \d|minus \d|times \d)\b"
+    r"|\b(multiplied by|divided by|square root|plus \d+|minus \d+|times \d+)\b"
     r"|\b(today'?s|latest|top|breaking) (news|headlines)\b|\bheadlines\b",
     re.I,
 )
@@ -128,13 +133,14 @@ DATE = re.compile(
     r"(^|\band |, )\s*when (exactly |precisely |roughly |approximately )?(did|was|is|were|will|does|do|has|have|had"
     r"|are|can|could)\b"
     r"|\bwhat year\b|\bwhich year\b|\bwhat date\b|\bsince when\b|\bhow long ago\b|\bwhat time\b|\bby when\b"
-    r"|\bwhat(['’]s| is) the deadline\b",
+    r"|\bwhat(['’]s| is) the deadline\b|\bopening (hours|times)\b|\bwhat hours\b",
     re.I)
 # "What is the email address of the service desk?": a contact detail, answered only by one
 # written out (an address, a number, a web address), not by "call the service desk".
 CONTACT = re.compile(
     r"\b(e-?mail address(es)?|what(['’]s| is) the e-?mail|(tele)?phone numbers?|(mobile|contact|fax|helpline|hotline)"
-    r" numbers?|extension numbers?|what extension|web ?site address|web address|url|post ?codes?|zip codes?"
+    r" numbers?|extension numbers?|(phone|telephone) extension|what extension|web ?site address|web address|url"
+    r"|post ?codes?|zip codes?"
     r"|postal address|street address)\b", re.I)
 _CONTACT_ASKED = re.compile(r"^\s*(what|which|where|give|tell|send|list|share|can i (have|get)|do you have)\b"
                             r"|\bwhat(['’]s| is| are)\b", re.I)
@@ -367,14 +373,53 @@ def spells_out(acronym: str, text: str) -> bool:
     return False
 
 
+OFF_TOPIC_EXAMPLES = Path(__file__).resolve().parent / "data" / "off_topic.txt"
+
+
+class ChitChat:
+    """How much nearer a question is to everyday requests no document answers ("What should I
+    cook tonight?", ``assistant/data/off_topic.txt``) than to the documents' best sentence.
+
+    Usage::
+
+        margin = ChitChat(embedder).margin(result)   # > 0.15: chit-chat
+    """
+
+    def __init__(self, embedder: Embedder, path: Path = OFF_TOPIC_EXAMPLES) -> None:
+        self.embedder = embedder
+        self.path = path
+        self._vectors: np.ndarray | None = None
+        self._lock = threading.Lock()
+
+    def vectors(self) -> np.ndarray:
+        """The examples' vectors, embedded once on first use."""
+        with self._lock:
+            if self._vectors is None:
+                lines = self.path.read_text(encoding="utf-8").splitlines()
+                examples = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+                self._vectors = self.embedder.embed(examples)
+            return self._vectors
+
+    def margin(self, result: SearchResult) -> float:
+        """Best similarity to an example minus best similarity to a retrieved sentence."""
+        if not result.hits or result.query_vector.size == 0:
+            return 0.0
+        nearest_example = float((self.vectors() @ result.query_vector).max())
+        return nearest_example - max(h.signals.get("sentence", 0.0) for h in result.hits)
+
+
 class Abstainer:
     """Answer only with evidence; calibrated on the tuning split (see README)."""
 
     def __init__(self, settings: Settings, min_score: float | None = None, min_focus: float = 0.3,
                  strong_score: float = 0.80, min_vocabulary: float = 0.4,
-                 lexicon: RegisterLexicon | None = None) -> None:
+                 lexicon: RegisterLexicon | None = None, chit_chat: ChitChat | None = None) -> None:
         self.settings = settings
         self.lexicon = lexicon
+        self.chit_chat = chit_chat
+        # Nearer to an everyday request than to any sentence by this much: chit-chat (no
+        # answerable question of the tuning sets came this near; most chit-chat does).
+        self.chit_chat_margin = 0.15
         self.min_score = settings.abstain_threshold if min_score is None else min_score
         self.min_focus = min_focus
         self.strong_score = strong_score
@@ -741,10 +786,16 @@ class Abstainer:
             return "off_topic"
         names_subject = bool({w.split("'")[0] for w in words(question)} & self._subjects) or bool(
             GENERIC_SUBJECT.search(question))
+        if (not follow_up and not names_subject and self.chit_chat is not None
+                and self.chit_chat.margin(result) >= self.chit_chat_margin):
+            return "off_topic"
         # "What could eat into their profits?": "they" stands for the documents' subject, so the
         # question's everyday words count when the documents use their formal equivalents
-        # ("erode"); "What is their favourite colour?" has none.
-        share = ev.everyday_share if THIRD_PERSON.search(question) else ev.vocabulary_share
+        # ("erode"); "What is their favourite colour?" has none. So do "I" and "my" in the
+        # asker's own words ("im poorly, should i tell my boss?"), now that chit-chat is caught
+        # above ("My boyfriend dumped me, what do I do?").
+        everyday = THIRD_PERSON.search(question) or PERSONAL.search(question)
+        share = ev.everyday_share if everyday else ev.vocabulary_share
         if not follow_up and not names_subject and (
             (share < self.min_vocabulary / 2 and ev.best < self.off_topic_score)
             or (PERSONAL.search(question) and share < self.min_vocabulary and not (

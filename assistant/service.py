@@ -24,7 +24,7 @@ from typing import Any, Protocol
 
 from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrough
 
-from assistant.abstain import INJECTION, Abstainer
+from assistant.abstain import INJECTION, Abstainer, ChitChat
 from assistant.answer import Candidate, ExtractiveAnswerer
 from assistant.models import Answer, Turn
 from assistant.prompts import load_text
@@ -122,7 +122,7 @@ class Assistant:
         self.extractive = ExtractiveAnswerer(settings)
         self.answerer: Answerer | ExtractiveAnswerer = answerer or self.extractive
         self.rewriter = rewriter or QueryRewriter()
-        self.abstainer = abstainer or Abstainer(settings, lexicon=search.lexicon)
+        self.abstainer = abstainer or Abstainer(settings, lexicon=search.lexicon, chit_chat=ChitChat(search.embedder))
         self.retriever = SectionRetriever(search=search, k=settings.top_k)
         self.decide_chain = self._build_decide_chain()
         self._lock = threading.Lock()

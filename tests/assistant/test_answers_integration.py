@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from assistant.evaluate import DEFAULT_SET, evaluate, load_questions
@@ -171,3 +173,67 @@ def test_a_two_part_question_answers_the_part_the_document_covers_and_names_the_
     listed = real_assistant.ask("How many Mi Home stores are there? List them.")
     assert listed.abstained and listed.not_answered == []
     assert "not_answered" not in real_assistant.ask("What is HyperOS?").to_json()
+
+
+@pytest.mark.parametrize("question", [
+    "I feel sad, can you cheer me up?",
+    "My boyfriend dumped me, what do I do?",
+    "How do I bake bread?",
+])
+def test_chit_chat_is_declined_as_off_topic(real_assistant, question) -> None:
+    """Nearer to an everyday request than to any sentence of the report: not answered with the
+    nearest sentence ("Immersive stores ... boost conversion" for "cheer me up")."""
+    answer = real_assistant.ask(question)
+    assert answer.abstained and answer.reason == "off_topic"
+
+
+HANDBOOK = Path(__file__).resolve().parents[1] / "eval" / "other" / "staff-handbook.md"
+
+
+@pytest.fixture(scope="module")
+def handbook_assistant(real_embedder, tmp_path_factory):
+    """Another document than the bundled one: a staff handbook full of figures and names."""
+    from assistant.retriever import HybridSearch
+    from assistant.service import Assistant
+    from assistant.settings import Settings
+    from index.pipeline import index_documents
+    from index.store import build_store
+
+    settings = Settings(data_dir=tmp_path_factory.mktemp("handbook-data"), documents=[HANDBOOK])
+    store = build_store(settings)
+    index_documents([HANDBOOK], store, real_embedder)
+    return Assistant(settings, HybridSearch(store, real_embedder, settings))
+
+
+@pytest.mark.parametrize("question", [
+    "How many days of paid leave do employees get for jury service?",  # "25 days" is annual leave
+    "What is the email address of the IT service desk?",  # it has an extension, no address
+    "What make and model of laptop does Harbourline issue to new starters?",
+    "How much does the company pay each month towards home broadband for hybrid workers?",
+])
+def test_a_handbooks_figures_do_not_answer_what_it_never_mentions(handbook_assistant, question) -> None:
+    answer = handbook_assistant.ask(question)
+    assert answer.abstained and answer.reason == "not_in_document"
+
+
+@pytest.mark.parametrize(("question", "section", "phrase"), [
+    ("How many days of paid annual leave do full-time employees get?", "Annual Leave", "25 days"),
+    ("my grandad passed away, how much time off can i get", "Parental and Compassionate Leave", "five days"),
+    ("What if it happens late on a Saturday night?", "Lost or Stolen Equipment", "0117 496 0200"),
+])
+def test_a_handbook_answers_plain_and_everyday_questions(handbook_assistant, question, section, phrase) -> None:
+    history = [] if "Saturday" not in question else [
+        {"role": "user", "content": "What should I do if my work phone is stolen?"},
+        {"role": "assistant", "content": "Report it to the IT service desk on extension 4400 straight away."}]
+    answer = handbook_assistant.ask(question, history)
+    assert not answer.abstained
+    assert section in [c.section for c in answer.citations] and phrase in answer.answer
+
+
+def test_the_handbook_question_set_keeps_its_figures(handbook_assistant) -> None:
+    """The staff handbook's 80 questions (tests/eval/other): abstention and false refusals stay
+    where this round left them (0.93 and 0.02; 0.29 and 0.07 before)."""
+    questions = load_questions(HANDBOOK.with_suffix(".jsonl"), "tune")
+    metrics = evaluate(handbook_assistant, questions)["metrics"]
+    assert metrics["abstention_unanswerable"] >= 0.85 and metrics["false_refusal"] <= 0.05
+    assert metrics["hit@1"] >= 0.85 and metrics["quote_fidelity"] == 1.0

@@ -816,3 +816,16 @@ def test_requests_after_a_topic_switch_and_statements_of_the_askers_situation() 
     complaints = "The Complaints Officer will acknowledge it within three working days."
     assert decide_with(catalog, "A driver was rude and I know his name. Who acknowledges complaints?",
                        complaints) is None
+
+
+def test_a_personal_question_in_everyday_words_is_on_topic_where_the_documents_use_their_equivalents(
+        tmp_path) -> None:
+    """"im poorly, who do i tell?": the handbook says "illness"; "my cat is poorly" is not helped."""
+    path = tmp_path / "register.tsv"
+    path.write_text("poorly\till, illness, sick\nboss\tmanager, line manager\n", encoding="utf-8")
+    lexicon = RegisterLexicon.load(path)
+    catalog = catalog_of("Absence\nReport any illness to your line manager before 10am.\n")
+    illness = "Report any illness to your line manager before 10am."
+    assert decide_with(catalog, "im feeling poorly today, should i tell my boss?", illness, score=0.5,
+                       lexicon=lexicon) is None
+    assert decide_with(catalog, "im feeling poorly today, should i tell my boss?", illness, score=0.5) == "off_topic"

@@ -159,7 +159,7 @@ def ask_in_widget(page: Any, question: str) -> Any:
     frame = page.frame_locator('[data-testid="assistant-frame"]')
     frame.get_by_test_id("widget-input").fill(question)
     frame.get_by_test_id("widget-input").press("Enter")
-    expect(frame.get_by_test_id("assistant-answer")).to_have_count(1)
+    expect(frame.get_by_test_id("assistant-answer")).to_have_count(1, timeout=30_000)  # a loaded CI machine
     return frame
 
 
