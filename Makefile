@@ -6,7 +6,7 @@ export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: setup setup-dev setup-llm browser index run test test-fast eval bench lint clean
+.PHONY: setup setup-dev setup-llm browser index run test test-fast eval eval-other bench lint clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -47,6 +47,15 @@ test-fast: setup-dev          ## unit tests only
 
 eval: index                   ## answer-quality metrics on the held-out split
 	$(BIN)/assistant eval
+
+# Each document of tests/eval/other beside its question set (name.md|.txt + name.jsonl), indexed
+# into a folder of its own under .data/eval-other.
+eval-other: setup             ## answer-quality metrics on other documents than the bundled one
+	@for set in tests/eval/other/*.jsonl; do \
+	  name=$$(basename $$set .jsonl); doc=$$(ls tests/eval/other/$$name.* | grep -v '\.jsonl$$'); \
+	  $(BIN)/assistant --data-dir .data/eval-other/$$name index $$doc >/dev/null || exit 1; \
+	  echo "== $$doc"; $(BIN)/assistant --data-dir .data/eval-other/$$name eval --set $$set --split all | sed -n 2,15p; \
+	done
 
 bench: index                  ## speed and memory figures
 	$(BIN)/assistant bench

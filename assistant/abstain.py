@@ -14,6 +14,8 @@ Requests to follow instructions, reveal prompts or do unrelated tasks are refuse
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import re
 import threading
 from dataclasses import dataclass
@@ -385,19 +387,30 @@ class ChitChat:
         margin = ChitChat(embedder).margin(result)   # > 0.15: chit-chat
     """
 
-    def __init__(self, embedder: Embedder, path: Path = OFF_TOPIC_EXAMPLES) -> None:
+    def __init__(self, embedder: Embedder, path: Path = OFF_TOPIC_EXAMPLES, cache_dir: Path | None = None) -> None:
         self.embedder = embedder
         self.path = path
+        self.cache_dir = cache_dir
         self._vectors: np.ndarray | None = None
         self._lock = threading.Lock()
 
     def vectors(self) -> np.ndarray:
-        """The examples' vectors, embedded once on first use."""
+        """The examples' vectors: embedded once (about 0.1 s), then kept in ``cache_dir`` under a
+        name made from the model and the examples, so a cold start only reads them."""
         with self._lock:
             if self._vectors is None:
-                lines = self.path.read_text(encoding="utf-8").splitlines()
-                examples = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
-                self._vectors = self.embedder.embed(examples)
+                text = self.path.read_text(encoding="utf-8")
+                examples = [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
+                key = hashlib.sha1(f"{getattr(self.embedder, 'identity', '')}\n{text}".encode()).hexdigest()[:16]
+                cached = self.cache_dir / f"off_topic-{key}.npy" if self.cache_dir else None
+                if cached is not None and cached.exists():
+                    self._vectors = np.load(cached)
+                else:
+                    self._vectors = self.embedder.embed(examples)
+                    if cached is not None:
+                        with contextlib.suppress(OSError):  # a read-only data dir: embed each start
+                            cached.parent.mkdir(parents=True, exist_ok=True)
+                            np.save(cached, self._vectors)
             return self._vectors
 
     def margin(self, result: SearchResult) -> float:

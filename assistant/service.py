@@ -122,7 +122,8 @@ class Assistant:
         self.extractive = ExtractiveAnswerer(settings)
         self.answerer: Answerer | ExtractiveAnswerer = answerer or self.extractive
         self.rewriter = rewriter or QueryRewriter()
-        self.abstainer = abstainer or Abstainer(settings, lexicon=search.lexicon, chit_chat=ChitChat(search.embedder))
+        self.abstainer = abstainer or Abstainer(
+            settings, lexicon=search.lexicon, chit_chat=ChitChat(search.embedder, cache_dir=settings.data_dir))
         self.retriever = SectionRetriever(search=search, k=settings.top_k)
         self.decide_chain = self._build_decide_chain()
         self._lock = threading.Lock()
@@ -264,6 +265,8 @@ class Assistant:
     def warm_up(self) -> None:
         self.search.warm_up()
         self.ask("What is this document about?")
+        if self.abstainer.chit_chat is not None:
+            self.abstainer.chit_chat.vectors()
 
 
 def _tokens(text: str) -> Iterator[StreamEvent]:

@@ -829,3 +829,23 @@ def test_a_personal_question_in_everyday_words_is_on_topic_where_the_documents_u
     assert decide_with(catalog, "im feeling poorly today, should i tell my boss?", illness, score=0.5,
                        lexicon=lexicon) is None
     assert decide_with(catalog, "im feeling poorly today, should i tell my boss?", illness, score=0.5) == "off_topic"
+
+
+def test_chit_chat_examples_are_embedded_once_and_then_read_from_the_data_dir(tmp_path) -> None:
+    """A cold start reads the everyday-request vectors instead of embedding them again."""
+    from assistant.abstain import ChitChat
+
+    class Counting(HashEmbedder):
+        calls = 0
+
+        def embed(self, texts: list[str]):  # type: ignore[no-untyped-def]
+            Counting.calls += 1
+            return super().embed(texts)
+
+    examples = tmp_path / "examples.txt"
+    examples.write_text("# everyday requests\nTell me a joke.\nWhat should I cook tonight?\n", encoding="utf-8")
+    first = ChitChat(Counting(), examples, cache_dir=tmp_path / "data").vectors()
+    second = ChitChat(Counting(), examples, cache_dir=tmp_path / "data").vectors()
+    assert first.shape[0] == 2 and (first == second).all() and Counting.calls == 1
+    examples.write_text("Tell me a joke.\n", encoding="utf-8")  # edited examples are embedded anew
+    assert ChitChat(Counting(), examples, cache_dir=tmp_path / "data").vectors().shape[0] == 1
