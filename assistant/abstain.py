@@ -275,7 +275,7 @@ _COMPARED_WITH = re.compile(r"\b(than|versus|vs\.?|compared (to|with)|relative t
                             r"\s*[?.!]?\s*$", re.I)
 # "Has Xiaomi ever recalled ...?": whether an event happened; the words after "ever" name it.
 EVER = re.compile(r"^\s*(has|have|had|was|were|did)\b[^?]*?\bever\b(?P<event>[^?]*)", re.I)
-_ASKS = re.compile(r"\b(what|which|who|whom|when|where|why|how)\b", re.I)
+ASKS = re.compile(r"\b(what|which|who|whom|when|where|why|how)\b", re.I)
 _NEAR_WORDS = 6
 # "What was its first smartphone called?": the name stands right by the thing it names.
 _CALLED = re.compile(r"\b(called|named|known as)\s*\??\s*$", re.I)
@@ -580,7 +580,7 @@ class Abstainer:
         # A two-part question ("In what year ..., and which ...?"): on topic for either part.
         # A part with one focus word is a topic when it asks (not "..., list them by name").
         part_focus = [f for p in question_parts(question)
-                      if len(f := [t for t in content_terms(p) if t in focus_set]) >= 2 or (f and _ASKS.search(p))]
+                      if len(f := [t for t in content_terms(p) if t in focus_set]) >= 2 or (f and ASKS.search(p))]
         part_focus = part_focus if len(part_focus) > 1 else [focus]
         # A follow-up ("How long til they get back to me?") takes its subject from the turns before,
         # which chose its sentences: each of them is about it.

@@ -24,7 +24,7 @@ from typing import Any, Protocol
 
 from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrough
 
-from assistant.abstain import INJECTION, Abstainer, ChitChat
+from assistant.abstain import ASKS, INJECTION, Abstainer, ChitChat
 from assistant.answer import Candidate, ExtractiveAnswerer
 from assistant.models import Answer, Turn
 from assistant.prompts import load_text
@@ -171,23 +171,33 @@ class Assistant:
     def _answer_parts(self, x: dict[str, Any], result: SearchResult, catalog: Catalog, follow_up: bool) -> Decision:
         """"When did it go public, and what did its move into cars open up?": when the whole
         question is not answered, each part is checked on its own search. The parts the
-        documents answer are answered; the others are named in ``not_answered``. When no part,
-        or every part, passes on its own, the whole question's refusal stands."""
+        documents answer are answered; the others are named in ``not_answered``. When no part
+        passes on its own, the whole question's refusal stands."""
         refused = Decision(x["question"], x["history"], x["query"], result, catalog, [], "not_in_document")
         # Only parts that are questions of their own: not "..., which ones?" or "... Name it."
         if not all(self.abstainer.own_question(part.query) for part in result.parts):
             return refused
-        chosen: list[Candidate] = []
-        seen: set[int] = set()
+        answered: list[list[Candidate]] = []
         missing: list[str] = []
         for part in result.parts:
             picked = self.extractive.select(part.query, part, catalog) if part.hits else []
             if picked and self.abstainer.decide(part.query, part, picked, catalog, follow_up=follow_up) is None:
-                chosen += [c for c in picked if c.index not in seen]
-                seen.update(c.index for c in picked)
+                answered.append(picked)
             else:
                 missing.append(part.query)
-        if not chosen or not missing:
+        # Each answered part's best sentence first, then their next ones, so that no part's
+        # answer is cut off by the sentence limit.
+        chosen: list[Candidate] = []
+        seen: set[int] = set()
+        for rank in range(max((len(p) for p in answered), default=0)):
+            for picked in answered:
+                if rank < len(picked) and picked[rank].index not in seen:
+                    chosen.append(picked[rank])
+                    seen.add(picked[rank].index)
+        # Every part answered on its own search: answered, when each part asks something ("How
+        # much is the deposit, and when is the fee due?"), not when one only sets the scene
+        # ("Besides Lei Jun, who were the other co-founders?" is the whole question's to answer).
+        if not chosen or (not missing and not all(ASKS.search(part.query) for part in result.parts)):
             return refused
         return Decision(x["question"], x["history"], x["query"], result, catalog,
                         chosen[: self.settings.max_answer_sentences], None, missing)

@@ -187,22 +187,39 @@ def test_chit_chat_is_declined_as_off_topic(real_assistant, question) -> None:
     assert answer.abstained and answer.reason == "off_topic"
 
 
-HANDBOOK = Path(__file__).resolve().parents[1] / "eval" / "other" / "staff-handbook.md"
+OTHER = Path(__file__).resolve().parents[1] / "eval" / "other"
+HANDBOOK = OTHER / "staff-handbook.md"
 
 
-@pytest.fixture(scope="module")
-def handbook_assistant(real_embedder, tmp_path_factory):
-    """Another document than the bundled one: a staff handbook full of figures and names."""
+def assistant_for(document: Path, embedder, data_dir: Path):  # type: ignore[no-untyped-def]
     from assistant.retriever import HybridSearch
     from assistant.service import Assistant
     from assistant.settings import Settings
     from index.pipeline import index_documents
     from index.store import build_store
 
-    settings = Settings(data_dir=tmp_path_factory.mktemp("handbook-data"), documents=[HANDBOOK])
+    settings = Settings(data_dir=data_dir, documents=[document])
     store = build_store(settings)
-    index_documents([HANDBOOK], store, real_embedder)
-    return Assistant(settings, HybridSearch(store, real_embedder, settings))
+    index_documents([document], store, embedder)
+    return Assistant(settings, HybridSearch(store, embedder, settings))
+
+
+@pytest.fixture(scope="module")
+def handbook_assistant(real_embedder, tmp_path_factory):
+    """Another document than the bundled one: a staff handbook full of figures and names."""
+    return assistant_for(HANDBOOK, real_embedder, tmp_path_factory.mktemp("handbook-data"))
+
+
+def test_a_two_part_question_whose_parts_each_find_their_answer_is_answered(real_embedder, tmp_path,
+                                                                             real_assistant) -> None:
+    """The whole question's sentences miss the deposit, but each part's own search finds its
+    figure; a part that only sets the scene ("Besides Lei Jun, ...") does not count as one."""
+    college = assistant_for(OTHER / "student-handbook.md", real_embedder, tmp_path / "data")
+    answer = college.ask("How much is the deposit for a room in halls, and when is the full tuition fee due "
+                         "if I'm not on an instalment plan?")
+    assert not answer.abstained and answer.not_answered == []
+    assert "£250" in answer.answer and "31 October" in answer.answer
+    assert real_assistant.ask("Besides Lei Jun, who were the other co-founders of Xiaomi?").abstained
 
 
 @pytest.mark.parametrize("question", [
