@@ -129,7 +129,8 @@ WHY = re.compile(r"^\s*why\b", re.I)
 PREMISE = re.compile(r"^\s*(since|given( that)?|now that|because|as"
                      r"|when(?! (did|was|is|were|will|does|do|has|have|had|are|can|could|should|would)\b))"
                      r"\b[^,?]{8,},\s*\w", re.I)
-_PREMISE_CAN_MISS = frozenset({"number", "date", "name", "person", "superlative", "rank", "restriction", "contact"})
+_PREMISE_CAN_MISS = frozenset({"number", "date", "name", "person", "superlative", "rank", "restriction", "contact",
+                               "unit"})
 COMPARISON = re.compile(r"\b(compare[sd]?|comparison|versus|vs\.?|than|relative to|against)\b", re.I)
 DATE = re.compile(
     r"(^|\band |, )\s*when (exactly |precisely |roughly |approximately )?(did|was|is|were|will|does|do|has|have|had"
@@ -255,6 +256,13 @@ _MONEY_ASKED = re.compile(r"\b(cost|costs|price|prices|priced|fee|fees|fare|fare
                           r"|pay|spend|refund|allowance|salary|wage|wages)\b", re.I)
 _MONEY = re.compile(r"[€$£¥₹]\s?\d|\d\s?[€$£¥₹]|\b\d[\d,.]*\s?(p|pence|cents?|euros?|dollars?|pounds|yuan|rupees"
                     r"|usd|eur|gbp)\b|\bfree\b|\b(no|without) charge\b|\b(half|double|twice)\b|\d\s?%", re.I)
+# Units a question can ask a figure in, each with its written forms.
+_UNITS = tuple(re.compile(p, re.I) for p in (
+    r"kilo(gram)?s?|kgs?", r"grams?", r"tonnes?|tons?", r"lbs?", r"centimet(er|re)s?|cm",
+    r"millimet(er|re)s?|mm", r"kilomet(er|re)s?|km", r"met(er|re)s?", r"miles?", r"inch(es)?", r"feet|foot|ft",
+    r"lit(er|re)s?", r"millilit(er|re)s?|ml", r"watts?", r"volts?", r"megabytes?|mb", r"gigabytes?|gb",
+    r"terabytes?|tb", r"mah", r"mph|kph",
+))
 _PERCENT = re.compile(r"\d[\d.,]*\s?(%|percent\b)|\bpercent(age)?\b", re.I)  # a share, not a count
 _HOW_MANY = re.compile(r"\bhow many(?: ([a-z][a-z-]+))?", re.I)  # the group: what is counted
 _CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][A-Za-z0-9&-]+")
@@ -668,6 +676,11 @@ class Abstainer:
             missing.append("rank")
         if acronym and not spells_out(acronym.group(1), " ".join(sentences)):
             missing.append("expansion")
+        # "What is the maximum weight in kilograms?": a figure in the asked unit, not "10 centimetres".
+        unit = next((u for u in _UNITS if re.search(rf"\b(in|how many|of|per) ({u.pattern})\b", question, re.I)), None)
+        if "number" in wants and unit is not None and not any(
+                re.search(rf"\d[\d,.]*\s?({unit.pattern})\b", t, re.I) for t in on_topic):
+            missing.append("unit")
         asked_contact = CONTACT.search(question)
         if "contact" in wants and asked_contact:
             given = next(p for kind, p in _CONTACT_GIVEN if kind.search(asked_contact.group(0)))

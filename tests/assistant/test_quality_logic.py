@@ -849,3 +849,14 @@ def test_chit_chat_examples_are_embedded_once_and_then_read_from_the_data_dir(tm
     assert first.shape[0] == 2 and (first == second).all() and Counting.calls == 1
     examples.write_text("Tell me a joke.\n", encoding="utf-8")  # edited examples are embedded anew
     assert ChitChat(Counting(), examples, cache_dir=tmp_path / "data").vectors().shape[0] == 1
+
+
+def test_a_figure_asked_in_a_unit_needs_a_figure_in_that_unit() -> None:
+    catalog = catalog_of("Bins\nBranches up to 10 centimetres thick can go in the brown bin. "
+                         "A full brown bin may weigh up to 25 kg.\n")
+    thick = "Branches up to 10 centimetres thick can go in the brown bin."
+    assert decide_with(catalog, "What is the maximum weight in kilograms for the brown bin?", thick) \
+        == "not_in_document"
+    assert decide_with(catalog, "How thick can branches be, in centimetres, in the brown bin?", thick) is None
+    assert decide_with(catalog, "What is the maximum weight in kilograms for a full brown bin?",
+                       "A full brown bin may weigh up to 25 kg.") is None
