@@ -740,7 +740,7 @@ class Abstainer:
             if t not in focus or t in stems or t in alternatives or w in spelt or w in incidental:
                 continue
             if w in _QUALIFIERS or t in _COMMON_VERBS or w.endswith(("ly", "ed", "ing")) or _TECH_NAME.fullmatch(w) \
-                    or _CALENDAR.fullmatch(w):
+                    or _CALENDAR.fullmatch(w) or any(u.fullmatch(w) for u in _UNITS):  # "in kilograms": a unit
                 continue
             if len(t) >= 4 and not self._known_name(w) and not self._misspelt(t):
                 unknown.append(t)
