@@ -67,6 +67,7 @@ def assistant_exe() -> str:
 def build_local(settings: Any, data_dir: Path, embedder: Any, documents: list[Path], llm: str = "extractive",
                 query_embedder: Any = None):
     """Index ``documents`` into a fresh embedded store; returns (assistant, seconds to index)."""
+    from assistant.abstain import ChitChat
     from assistant.llm import build_answerer
     from assistant.retriever import HybridSearch
     from assistant.service import Assistant
@@ -78,6 +79,7 @@ def build_local(settings: Any, data_dir: Path, embedder: Any, documents: list[Pa
     t0 = time.perf_counter()
     index_documents(documents, store, embedder, max_tokens=local.chunk_tokens)
     seconds = time.perf_counter() - t0
+    ChitChat(embedder, cache_dir=data_dir).vectors()  # as `assistant index` does
     search = HybridSearch(store, query_embedder or embedder, local)
     return Assistant(local, search, build_answerer(local)), seconds
 

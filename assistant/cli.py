@@ -39,6 +39,7 @@ def _fail(message: str, code: int = 1) -> int:
 
 # --- index ---------------------------------------------------------------------
 def cmd_index(args: argparse.Namespace) -> int:
+    from assistant.abstain import ChitChat
     from index.embeddings import build_embedder
     from index.pipeline import index_documents, tqdm_progress
     from index.sections import DocumentError
@@ -48,10 +49,12 @@ def cmd_index(args: argparse.Namespace) -> int:
     paths = [Path(p) for p in args.paths] or list(settings.documents)
     try:
         store = build_store(settings)
-        report = index_documents(paths, store, build_embedder(settings), max_tokens=settings.chunk_tokens,
+        embedder = build_embedder(settings)
+        report = index_documents(paths, store, embedder, max_tokens=settings.chunk_tokens,
                                  replace=args.replace, progress=None if args.quiet else tqdm_progress)
     except DocumentError as exc:
         return _fail(f"{exc}. The existing index is unchanged.", EXIT_BAD_INPUT)
+    ChitChat(embedder, cache_dir=settings.data_dir).vectors()  # kept beside the index: a cold ask reads them
     print(report.summary())
     return 0
 
