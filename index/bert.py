@@ -14,7 +14,6 @@ calls, and ``tests/index/test_bert.py`` checks it gives transformers' vectors.
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 from typing import Any
 
@@ -74,8 +73,8 @@ class BertEncoder:
             q = split(self._dense(x, f"{p}.attention.self.query"))
             k = split(self._dense(x, f"{p}.attention.self.key"))
             v = split(self._dense(x, f"{p}.attention.self.value"))
-            scores = q @ k.transpose(-1, -2) / math.sqrt(size) + blocked
-            context = (scores.softmax(-1) @ v).transpose(1, 2).reshape(batch, width, -1)
+            context = torch.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=blocked)
+            context = context.transpose(1, 2).reshape(batch, width, -1)
             x = self._norm(self._dense(context, f"{p}.attention.output.dense") + x, f"{p}.attention.output.LayerNorm")
             inner = torch.nn.functional.gelu(self._dense(x, f"{p}.intermediate.dense"))
             x = self._norm(self._dense(inner, f"{p}.output.dense") + x, f"{p}.output.LayerNorm")
