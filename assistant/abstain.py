@@ -149,7 +149,8 @@ _CONTACT_ASKED = re.compile(r"^\s*(what|which|where|give|tell|send|list|share|ca
                             r"|\bwhat(['’]s| is| are)\b", re.I)
 _EMAIL = r"[\w.+-]+@[\w-]+\.[\w.-]+"
 _WEB = r"\b(www\.|https?://)\S+|\b[\w-]+\.(com|org|net|gov|edu|io|eu|co\.uk|org\.uk)\b"
-_PHONE = r"\+?\d[\d ()-]{4,}\d|\b(extension|ext\.?|number|line|dial|call|text|on)\s*\d{3,}\b"
+# A phone number has seven digits or more ("0117 496 0200"; not "2025-26"), an extension three.
+_PHONE = r"\+?\d(?:[ ()-]?\d){6,}|\b(extension|ext\.?|number|line|dial|call|text|on)\s*\d{3,}\b"
 _POSTCODE = r"\b[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}\b|\b\d{5}(-\d{4})?\b"
 # What each kind of contact detail looks like written out.
 _CONTACT_GIVEN = (
@@ -256,13 +257,17 @@ _MONEY_ASKED = re.compile(r"\b(cost|costs|price|prices|priced|fee|fees|fare|fare
                           r"|pay|spend|refund|allowance|salary|wage|wages)\b", re.I)
 _MONEY = re.compile(r"[€$£¥₹]\s?\d|\d\s?[€$£¥₹]|\b\d[\d,.]*\s?(p|pence|cents?|euros?|dollars?|pounds|yuan|rupees"
                     r"|usd|eur|gbp)\b|\bfree\b|\b(no|without) charge\b|\b(half|double|twice)\b|\d\s?%", re.I)
-# Units a question can ask a figure in, each with its written forms.
-_UNITS = tuple(re.compile(p, re.I) for p in (
+# Units a question can ask a figure in, each with its written forms; with the question that asks
+# in it ("in kilograms") and the figure that gives it ("25 kg").
+_UNIT_FORMS = (
     r"kilo(gram)?s?|kgs?", r"grams?", r"tonnes?|tons?", r"lbs?", r"centimet(er|re)s?|cm",
     r"millimet(er|re)s?|mm", r"kilomet(er|re)s?|km", r"met(er|re)s?", r"miles?", r"inch(es)?", r"feet|foot|ft",
     r"lit(er|re)s?", r"millilit(er|re)s?|ml", r"watts?", r"volts?", r"megabytes?|mb", r"gigabytes?|gb",
     r"terabytes?|tb", r"mah", r"mph|kph",
-))
+)
+_UNITS = tuple(re.compile(p, re.I) for p in _UNIT_FORMS)
+_UNIT_ASKED = tuple(re.compile(rf"\b(in|how many|of|per) ({p})\b", re.I) for p in _UNIT_FORMS)
+_UNIT_GIVEN = tuple(re.compile(rf"\d[\d,.]*\s?({p})\b", re.I) for p in _UNIT_FORMS)
 _PERCENT = re.compile(r"\d[\d.,]*\s?(%|percent\b)|\bpercent(age)?\b", re.I)  # a share, not a count
 _HOW_MANY = re.compile(r"\bhow many(?: ([a-z][a-z-]+))?", re.I)  # the group: what is counted
 _CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][A-Za-z0-9&-]+")
@@ -677,9 +682,9 @@ class Abstainer:
         if acronym and not spells_out(acronym.group(1), " ".join(sentences)):
             missing.append("expansion")
         # "What is the maximum weight in kilograms?": a figure in the asked unit, not "10 centimetres".
-        unit = next((u for u in _UNITS if re.search(rf"\b(in|how many|of|per) ({u.pattern})\b", question, re.I)), None)
-        if "number" in wants and unit is not None and not any(
-                re.search(rf"\d[\d,.]*\s?({unit.pattern})\b", t, re.I) for t in on_topic):
+        unit = next((given for asked, given in zip(_UNIT_ASKED, _UNIT_GIVEN, strict=True) if asked.search(question)),
+                    None)
+        if "number" in wants and unit is not None and not any(unit.search(t) for t in on_topic):
             missing.append("unit")
         asked_contact = CONTACT.search(question)
         if "contact" in wants and asked_contact:

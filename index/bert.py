@@ -29,6 +29,10 @@ class BertEncoder:
         self.heads = int(config["num_attention_heads"])
         self.eps = float(config.get("layer_norm_eps", 1e-12))
 
+    @property
+    def dimension(self) -> int:
+        return int(self.w["embeddings.word_embeddings.weight"].shape[1])
+
     @classmethod
     def load(cls, path: Path) -> BertEncoder | None:
         """The encoder of the model in ``path``, or None when it is not a plain BERT with

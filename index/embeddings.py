@@ -131,7 +131,7 @@ class SentenceTransformerEmbedder:
             self._model = encoder
             self._max_len = max_len
             self._direct = True
-            self.dimension = int(encoder.w["embeddings.word_embeddings.weight"].shape[1])
+            self.dimension = encoder.dimension
         elif max_len is not None:
             from transformers import AutoModel
             from transformers.utils import logging as hf_logging

@@ -717,7 +717,8 @@ STAFF_GUIDE = (
     "Reception\nReception opens at 08:30 on weekdays.\n\n"
     "Warehouse\nWarehouse staff work rostered shifts set by their site manager.\n\n"
     "Devices\nEvery employee receives a company laptop.\n\n"
-    "Help\nCall the service desk on extension 4400. Questions about pay go to payroll@harbour.example.\n"
+    "Help\nCall the service desk on extension 4400. Questions about pay go to payroll@harbour.example.\n\n"
+    "Fees\nFees for 2025-26 are set by the board.\n"
 )
 
 
@@ -743,6 +744,9 @@ def test_a_contact_detail_is_answered_only_when_written_out() -> None:
     assert decide_with(catalog, "What is the email address of the service desk?", desk) == "not_in_document"
     assert decide_with(catalog, "What's the email address for pay questions?", pay) is None
     assert decide_with(catalog, "What is the phone number for pay questions?", pay) == "not_in_document"
+    # A phone number has seven digits or more: "2025-26" is a year range.
+    assert decide_with(catalog, "What is the phone number for fees?", "Fees for 2025-26 are set by the board.") \
+        == "not_in_document"
 
 
 def test_what_time_wants_a_time_and_make_and_model_wants_a_name() -> None:
