@@ -68,6 +68,7 @@ class SearchResult:
     timings: dict[str, float] = field(default_factory=dict)
     parts: list[SearchResult] = field(default_factory=list)  # one per part of a two-part question
     fused: np.ndarray | None = field(default=None, repr=False)  # fused score of every section (catalog order)
+    generation: str | None = None  # the index generation searched
 
 
 class HybridSearch:
@@ -184,7 +185,7 @@ class HybridSearch:
                                        sentence_scores))
         timings["fusion_ms"] = (time.perf_counter() - t3) * 1000
         timings["total_ms"] = (time.perf_counter() - t0) * 1000
-        return SearchResult(query, hits_out, vector, terms, timings, fused=fused)
+        return SearchResult(query, hits_out, vector, terms, timings, fused=fused, generation=catalog.generation)
 
     def overview(self) -> SearchResult:
         """The documents' opening section and their summary or closing section, for "what is this
@@ -213,7 +214,8 @@ class HybridSearch:
             old = known.get(sid)
             hits.append(SectionHit(catalog.sections[sid], float(fused[i]), dict(old.signals) if old else {},
                                    dict(old.sentence_scores) if old else {}))
-        return SearchResult(result.query, hits, result.query_vector, result.terms, result.timings, result.parts, fused)
+        return SearchResult(result.query, hits, result.query_vector, result.terms, result.timings, result.parts, fused,
+                            result.generation)
 
     def _lexical(self, query: str, catalog: Catalog) -> tuple[list[str], np.ndarray, np.ndarray]:
         """The query's BM25 terms and the BM25 scores of every sentence and section, with the

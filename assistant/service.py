@@ -139,11 +139,13 @@ class Assistant:
 
     def _decide(self, x: dict[str, Any]) -> Decision:
         docs = x["documents"]
+        result: SearchResult = docs[0].metadata["result"] if docs else self.search.search(x["query"])
         catalog = self.search.catalog()
-        if docs:
-            result: SearchResult = docs[0].metadata["result"]
-        else:
+        if result.generation is not None and result.generation != catalog.generation:
+            # A re-index went live during this request: search again, so that the sections and
+            # sentences come from one build.
             result = self.search.search(x["query"])
+            catalog = self.search.catalog()
         if OVERVIEW.search(x["question"]) and not INJECTION.search(x["question"]):
             # "What is this document about?": the opening and closing sections, not a search.
             result = self.search.overview()
