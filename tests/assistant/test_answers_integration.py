@@ -254,3 +254,26 @@ def test_the_handbook_question_set_keeps_its_figures(handbook_assistant) -> None
     metrics = evaluate(handbook_assistant, questions)["metrics"]
     assert metrics["abstention_unanswerable"] >= 0.85 and metrics["false_refusal"] <= 0.05
     assert metrics["hit@1"] >= 0.85 and metrics["quote_fidelity"] == 1.0
+
+
+def test_a_request_that_straddles_a_reindex_searches_the_live_build_again(real_assistant) -> None:
+    """The retriever searched one build, and another went live before the answer was composed:
+    the sentences are picked from a search of the live build, never across two builds."""
+    from assistant.service import Assistant
+
+    search = real_assistant.search
+    calls: list[str] = []
+
+    class SwitchingIndex:
+        def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+            return getattr(search, name)
+
+        def search(self, query: str, k: int | None = None):  # type: ignore[no-untyped-def]
+            result = search.search(query, k)
+            calls.append(query)
+            if len(calls) == 1:
+                result.generation = "an-older-build"
+            return result
+
+    answer = Assistant(real_assistant.settings, SwitchingIndex()).ask("In what year was Xiaomi founded?")  # type: ignore[arg-type]
+    assert len(calls) == 2 and "2010" in answer.answer
