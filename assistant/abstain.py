@@ -129,6 +129,7 @@ WHY = re.compile(r"^\s*why\b", re.I)
 PREMISE = re.compile(r"^\s*(since|given( that)?|now that|because|as"
                      r"|when(?! (did|was|is|were|will|does|do|has|have|had|are|can|could|should|would)\b))"
                      r"\b[^,?]{8,},\s*\w", re.I)
+_FACT_KINDS = frozenset({"person", "name", "date", "number", "contact"})  # what a question can ask for
 _PREMISE_CAN_MISS = frozenset({"number", "date", "name", "person", "superlative", "rank", "restriction", "contact",
                                "unit"})
 COMPARISON = re.compile(r"\b(compare[sd]?|comparison|versus|vs\.?|than|relative to|against)\b", re.I)
@@ -719,7 +720,9 @@ class Abstainer:
         everyday = [k or t in alternatives for k, t in zip(known, terms, strict=True)]
         everyday_share = sum(everyday) / len(terms) if terms else 0.0
         corrected = self._corrects(question, unknown, figures, sentences, focus) if unknown or figures else 0
-        unknown_focus = self._unknown_things(question, set(focus), stems, alternatives)
+        # Only a question asking for a fact is declined for an unknown thing: only then is it looked for.
+        asks_fact = not set(wants).isdisjoint(_FACT_KINDS)
+        unknown_focus = self._unknown_things(question, set(focus), stems, alternatives) if asks_fact else ()
         return Evidence(tuple(wants), tuple(missing), coverage, unknown, best, share, figures, corrected,
                         everyday_share, unknown_focus)
 
@@ -848,7 +851,7 @@ class Abstainer:
         # ("What was Jack Ma's vision when he founded it in 2015?"), or a wrong name in a clause
         # that shares two or more of the event's words ("its listing on the New York Stock
         # Exchange" against "listed on the Hong Kong Stock Exchange"); one shared word is too weak.
-        asks_for_it = bool(set(ev.wants) & {"person", "name", "date", "number", "contact"})
+        asks_for_it = not set(ev.wants).isdisjoint(_FACT_KINDS)
         corrected = bool(ev.corrected) and not COMPARISON.search(question) and bool(
             WHY_HOW.search(question) or premise
             or (not asks_for_it and (ev.unknown_figures or ev.corrected >= 2)))
