@@ -26,6 +26,7 @@ import numpy as np
 
 from assistant.lexicon import RegisterLexicon
 from assistant.retriever import question_parts
+from assistant.spelling import one_slip
 from index.catalog import STOPWORDS, Catalog, content_terms, stem, words
 
 if TYPE_CHECKING:
@@ -49,6 +50,8 @@ INJECTION = re.compile(
     r"|\b(set|put|push)\b.{0,30}\b(guidelines|rules|instructions|restrictions)\b.{0,10}\baside\b"
     r"|\b(guidelines|rules|restrictions|instructions)\b.{0,20}\b(don'?t|do not|no longer) apply\b"
     r"|\bskip the (sources|citations|document)\b"
+    r"|\b(turn|switch) off\b.{0,20}\b(citations?|the sources|(your|the) (rules|filters?|safeguards?))\b"
+    r"|\b(answer|respond|reply)\b.{0,30}\b(your|general|own|outside|world|prior) knowledge\b"
     r"|\b(you were|you've been|you have been|were you) (told|instructed|asked|given|programmed|configured)\b"
     r"|\bbefore (i started|my first message|this (chat|conversation) (started|began))\b|\bhidden text\b"
     r"|\b(reply|respond|answer|output)\s+(only\s+)?(in|with|as)\s+(json|yaml|xml|code|emoji|ascii|base64|uppercase)\b"
@@ -354,20 +357,6 @@ _QUALIFIERS = frozenset("""since else today tonight now current actual main exac
     latest newest recent final overall approximate rough ever still already long someone somebody something anyone
     anybody anything everyone everybody everything nobody nothing between among within without across during
     before after through per via against toward towards beyond despite except including unlike upon versus""".split())
-
-
-def _one_slip(a: str, b: str) -> bool:
-    """Whether ``a`` and ``b`` differ by one inserted, deleted or changed letter, or two adjacent
-    letters swapped."""
-    if a == b:
-        return True
-    if len(a) == len(b):
-        diff = [i for i in range(len(a)) if a[i] != b[i]]
-        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1
-                                  and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
-    short, long_ = (a, b) if len(a) < len(b) else (b, a)
-    i = next((k for k in range(len(short)) if short[k] != long_[k]), len(short))
-    return short[i:] == long_[i + 1:]
 
 
 def spells_out(acronym: str, text: str) -> bool:
@@ -762,7 +751,7 @@ class Abstainer:
         if len(term) < 5:
             return False
         near = self._by_initial.get(term[0], [])
-        return any(abs(len(s) - len(term)) <= 1 and _one_slip(term, s) for s in near)
+        return any(abs(len(s) - len(term)) <= 1 and one_slip(term, s) for s in near)
 
     def _alternatives(self, question: str, stems: set[str], phrases_only: bool = False) -> dict[str, set[str]]:
         """For each stem of the question's everyday words ("go", "public" in "go public"), the stems

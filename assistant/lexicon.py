@@ -61,6 +61,10 @@ class RegisterLexicon:
         pattern = re.compile(r"\b(" + "|".join(re.escape(k) for k in keys) + r")\b") if keys else None
         return cls(entries, pattern)
 
+    def words(self) -> set[str]:
+        """Every word of the everyday side ("perks", "go", "public")."""
+        return {w for key in self.entries for w in key.split()}
+
     def matches(self, query: str, uses_phrase: Callable[[str], bool] | None = None) -> list[str]:
         """The entries ``query`` uses, longest first. A phrase entry ("go public") that the
         documents use as it stands (``uses_phrase``) is not one: its words mean what they say."""

@@ -31,6 +31,7 @@ from assistant.prompts import load_text
 from assistant.retriever import HybridSearch, SearchResult, SectionRetriever
 from assistant.rewrite import LLMQueryRewriter, QueryRewriter
 from assistant.settings import Settings
+from assistant.spelling import Speller
 from index.catalog import Catalog
 
 StreamEvent = tuple[str, Any]  # ("token", str) | ("answer", Answer)
@@ -125,6 +126,7 @@ class Assistant:
         self.abstainer = abstainer or Abstainer(
             settings, lexicon=search.lexicon, chit_chat=ChitChat(search.embedder, cache_dir=settings.data_dir))
         self.retriever = SectionRetriever(search=search, k=settings.top_k)
+        self.speller = Speller(extra_known=search.lexicon.words())
         self.decide_chain = self._build_decide_chain()
         self._lock = threading.Lock()
 
@@ -208,6 +210,7 @@ class Assistant:
         """Validate, rewrite, retrieve and decide whether the document answers."""
         text = clean_question(question, self.settings.max_question_chars)
         turns = parse_history(history)
+        text = self.speller.mend(text, self.search.catalog())  # "Wich ...", "the comapny"
         return self.decide_chain.invoke({"question": text, "history": turns})
 
     # --- public surface ----------------------------------------------------------

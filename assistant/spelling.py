@@ -1,0 +1,114 @@
+"""Slips of typing in a question, mended before it is searched.
+
+"Wich ODM companies make their phones?" is a question about names, and "Does the comapny set
+money aside?" is about the company: the slip hides both from the question-type patterns, from
+BM25 and from the embedding. Two kinds are mended:
+
+- question words ("wich", "waht", "whne"): a fixed list of common slips;
+- a word of five letters or more that the documents do not use, that is no English word (the
+  word list of ``pyspellchecker``, loaded only when such a word comes) and no everyday word the
+  lexicon knows, and that is one slip (a letter added, dropped or changed, or two swapped, after
+  the first) from words of the documents that all share one stem: it becomes the most frequent
+  of them.
+
+Everything else is left as typed: a real word the documents do not use ("trainers" beside
+"trainees") is what the asker meant, and a slip near several of the documents' words is
+ambiguous.
+
+Usage::
+
+    speller = Speller(extra_known=lexicon_words)
+    speller.mend("Wich ODM partners does the comapny use?", catalog)
+    # -> "Which ODM partners does the company use?"
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import Counter
+from collections.abc import Iterable
+
+from index.catalog import Catalog, stem, words
+
+# Common slips of question words (every entry is no English word).
+QUESTION_WORD_SLIPS = {
+    "wich": "which", "whcih": "which", "whihc": "which", "wihch": "which", "whic": "which",
+    "waht": "what", "whta": "what", "hwat": "what", "wht": "what", "wat": "what",
+    "whne": "when", "wehn": "when", "whn": "when",
+    "whre": "where", "wehre": "where", "whree": "where", "wher": "where",
+    "hwy": "why", "whyy": "why",
+    "hwich": "which", "whoes": "whose",
+}
+_QUESTION_SLIP = re.compile(r"\b(" + "|".join(QUESTION_WORD_SLIPS) + r")\b", re.I)
+_WORD = re.compile(r"\b[A-Za-z][a-z]{4,}\b")  # five letters or more, not an acronym or a name in capitals
+
+
+def one_slip(a: str, b: str) -> bool:
+    """Whether ``a`` and ``b`` differ by one inserted, deleted or changed letter, or two adjacent
+    letters swapped."""
+    if a == b:
+        return True
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1
+                                  and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    if len(long_) - len(short) != 1:
+        return False
+    i = next((k for k in range(len(short)) if short[k] != long_[k]), len(short))
+    return short[i:] == long_[i + 1:]
+
+
+class Speller:
+    """Mends a question's slips against the documents' words (cached per index generation)."""
+
+    def __init__(self, extra_known: Iterable[str] = ()) -> None:
+        self.extra_known = {w.lower() for w in extra_known}
+        self._english: frozenset[str] | None = None
+        self._generation: object = object()
+        self._counts: Counter[str] = Counter()
+        self._stems: set[str] = set()
+        self._by_initial: dict[str, list[str]] = {}
+        self._lock = threading.Lock()
+
+    def mend(self, question: str, catalog: Catalog) -> str:
+        """``question`` with its slips mended (the same string when it has none)."""
+        question = _QUESTION_SLIP.sub(lambda m: _like(m.group(0), QUESTION_WORD_SLIPS[m.group(0).lower()]), question)
+        self._vocabulary(catalog)
+        return _WORD.sub(lambda m: self._mend_word(m.group(0)), question)
+
+    def _mend_word(self, typed: str) -> str:
+        word = typed.lower()
+        if word in self._counts or stem(word) in self._stems or word in self.extra_known:
+            return typed
+        near = [w for w in self._by_initial.get(word[0], ()) if abs(len(w) - len(word)) <= 1 and one_slip(word, w)]
+        if not near or len({stem(w) for w in near}) > 1 or word in self._english_words():
+            return typed
+        return _like(typed, max(near, key=lambda w: (self._counts[w], w)))
+
+    def _vocabulary(self, catalog: Catalog) -> None:
+        if self._generation == catalog.generation and self._counts:
+            return
+        with self._lock:
+            counts: Counter[str] = Counter()
+            for section in catalog.sections.values():
+                counts.update(words(" ".join(section.path) + " " + section.text))
+            by_initial: dict[str, list[str]] = {}
+            for w in counts:
+                if w.isalpha() and len(w) >= 4:
+                    by_initial.setdefault(w[0], []).append(w)
+            self._counts, self._stems, self._by_initial = counts, set(catalog.stems), by_initial
+            self._generation = catalog.generation
+
+    def _english_words(self) -> frozenset[str]:
+        if self._english is None:
+            from spellchecker import SpellChecker  # ~0.1 s, only when a question has an unknown word
+
+            self._english = frozenset(SpellChecker(distance=1).word_frequency.dictionary)
+        return self._english
+
+
+def _like(typed: str, word: str) -> str:
+    """``word`` with the capital of ``typed``'s first letter."""
+    return word[:1].upper() + word[1:] if typed[:1].isupper() else word

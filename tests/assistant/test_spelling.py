@@ -1,0 +1,58 @@
+"""Unit tests of the slips of typing mended before a question is searched (assistant/spelling.py)."""
+
+from __future__ import annotations
+
+from assistant.spelling import Speller, one_slip
+from index.catalog import Catalog
+from index.chunking import chunk_sections
+from index.embeddings import HashEmbedder
+from index.pipeline import chunk_metadata
+from index.sections import Document, split_sections
+from index.store import Record
+
+DOC = """Company Background
+The company was founded in 1999. Its strategy relies on trainees and authorized retail partners.
+Revenue
+Money comes from advertising and subscriptions.
+"""
+
+
+def catalog(generation: str = "g1", text: str = DOC) -> Catalog:
+    doc = Document("acme.txt", text, markdown=False)
+    emb = HashEmbedder()
+    chunks = chunk_sections(split_sections(doc), doc.text, emb.count_tokens, 200)
+    vectors = emb.embed([c.embed_text for c in chunks])
+    return Catalog([Record(c.id, c.text, chunk_metadata(c), v) for c, v in zip(chunks, vectors, strict=True)],
+                   generation)
+
+
+def test_a_slip_in_a_question_word_or_a_document_word_is_mended() -> None:
+    speller = Speller()
+    assert speller.mend("Wich partners does the comapny use?", catalog()) == "Which partners does the company use?"
+    assert speller.mend("whta is their stratgey? How do they make monye from advertisng?", catalog()) == \
+        "what is their strategy? How do they make money from advertising?"
+    assert speller.mend("Whne was it foudned?", catalog()) == "When was it founded?"
+
+
+def test_real_words_short_words_and_everyday_words_are_left_as_typed() -> None:
+    """"trainers" is an English word one slip from the documents' "trainees": the asker meant it.
+    Words under five letters and the lexicon's everyday words are never changed."""
+    speller = Speller(extra_known={"subscripsion"})
+    for question in ("Can I wear trainers?", "Is the firm sued often?", "Do they sell via subscripsion?",
+                     "What does Hwo mean?"):
+        assert speller.mend(question, catalog()) == question
+
+
+def test_a_british_spelling_meets_the_documents_american_one() -> None:
+    assert Speller().mend("Who are the authorised partners?", catalog()) == "Who are the authorized partners?"
+
+
+def test_the_vocabulary_follows_a_reindex() -> None:
+    speller = Speller()
+    assert speller.mend("the stratgey", catalog("g1")) == "the strategy"
+    assert speller.mend("the stratgey", catalog("g2", "Plans\nThe roadmap is short.\n")) == "the stratgey"
+
+
+def test_one_slip() -> None:
+    assert one_slip("comapny", "company") and one_slip("suppliers", "supliers") and one_slip("moeny", "money")
+    assert not one_slip("company", "compnay s") and not one_slip("abc", "abcde") and not one_slip("price", "prize1")
