@@ -210,7 +210,10 @@ class Assistant:
         """Validate, rewrite, retrieve and decide whether the document answers."""
         text = clean_question(question, self.settings.max_question_chars)
         turns = parse_history(history)
-        text = self.speller.mend(text, self.search.catalog())  # "Wich ...", "the comapny"
+        # Slips of typing ("Wich ...", "the comapny"), in the question and the user's earlier turns.
+        catalog = self.search.catalog()
+        text = self.speller.mend(text, catalog)
+        turns = [Turn(t.role, self.speller.mend(t.content, catalog)) if t.role == "user" else t for t in turns]
         return self.decide_chain.invoke({"question": text, "history": turns})
 
     # --- public surface ----------------------------------------------------------

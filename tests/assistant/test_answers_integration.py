@@ -94,6 +94,10 @@ def test_slips_of_typing_are_mended_before_the_search(real_assistant) -> None:
     assert not risk.abstained, risk.reason
     assert risk.citations[0].section == "Dependence on Component Supply and Partners"
     assert "suppliers" in risk.query
+    history = [{"role": "user", "content": "Which manufactring partners does Xiaomi rely on?"},
+               {"role": "assistant", "content": "ODMs and EMS partners."}]
+    follow_up = real_assistant.ask("Is there a downside to leaning on them so much?", history)
+    assert "manufacturing partners" in follow_up.query
 
 
 def test_an_off_topic_question_is_declined_without_calling_it_an_instruction(real_assistant) -> None:
