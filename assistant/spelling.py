@@ -28,8 +28,12 @@ import re
 import threading
 from collections import Counter
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from index.catalog import Catalog, stem, words
+
+if TYPE_CHECKING:
+    from spellchecker import SpellChecker
 
 # Common slips of question words (every entry is no English word).
 QUESTION_WORD_SLIPS = {
@@ -41,6 +45,7 @@ QUESTION_WORD_SLIPS = {
     "hwich": "which", "whoes": "whose",
 }
 _QUESTION_SLIP = re.compile(r"\b(" + "|".join(QUESTION_WORD_SLIPS) + r")\b", re.I)
+_DOMINANT = 3  # a stem this many times as frequent in the documents as the next is the one meant
 _WORD = re.compile(r"\b[A-Za-z][a-z]{4,}\b")  # five letters or more, not an acronym or a name in capitals
 
 
@@ -65,7 +70,7 @@ class Speller:
 
     def __init__(self, extra_known: Iterable[str] = ()) -> None:
         self.extra_known = {w.lower() for w in extra_known}
-        self._english: frozenset[str] | None = None
+        self._spellchecker: SpellChecker | None = None
         self._generation: object = object()
         self._counts: Counter[str] = Counter()
         self._stems: set[str] = set()
@@ -76,16 +81,35 @@ class Speller:
         """``question`` with its slips mended (the same string when it has none)."""
         question = _QUESTION_SLIP.sub(lambda m: _like(m.group(0), QUESTION_WORD_SLIPS[m.group(0).lower()]), question)
         self._vocabulary(catalog)
-        return _WORD.sub(lambda m: self._mend_word(m.group(0)), question)
+        # A capitalised word inside a sentence may be a name: mended only to the documents' own words.
+        return _WORD.sub(lambda m: self._mend_word(m.group(0), m.group(0)[0].isupper() and not _opens_sentence(
+            question, m.start())), question)
 
-    def _mend_word(self, typed: str) -> str:
+    def _mend_word(self, typed: str, name_like: bool) -> str:
         word = typed.lower()
         if word in self._counts or stem(word) in self._stems or word in self.extra_known:
             return typed
         near = [w for w in self._by_initial.get(word[0], ()) if abs(len(w) - len(word)) <= 1 and one_slip(word, w)]
-        if not near or len({stem(w) for w in near}) > 1 or word in self._english_words():
+        if not near and name_like:
+            return typed  # a name the documents do not use ("Realme") is no slip of an English word
+        english = self._english()
+        if word in english:
             return typed
-        return _like(typed, max(near, key=lambda w: (self._counts[w], w)))
+        if near:
+            # One stem, or one far more frequent than the others ("customrs": "customers", not "customs").
+            by_stem: Counter[str] = Counter()
+            for w in near:
+                by_stem[stem(w)] += self._counts[w]
+            ranked = by_stem.most_common()
+            if len(ranked) > 1 and ranked[0][1] < _DOMINANT * ranked[1][1]:
+                return typed
+            best = max((w for w in near if stem(w) == ranked[0][0]), key=lambda w: (self._counts[w], w))
+            return _like(typed, best)
+        if _british(word, english):
+            return typed  # "capitalisation": a word, spelt the British way
+        # A slip of an everyday English word ("peopple", "earnning"): its most frequent neighbour.
+        fix = english.correction(word)
+        return _like(typed, fix) if fix and fix.isalpha() and fix != word and one_slip(word, fix) else typed
 
     def _vocabulary(self, catalog: Catalog) -> None:
         if self._generation == catalog.generation and self._counts:
@@ -101,12 +125,28 @@ class Speller:
             self._counts, self._stems, self._by_initial = counts, set(catalog.stems), by_initial
             self._generation = catalog.generation
 
-    def _english_words(self) -> frozenset[str]:
-        if self._english is None:
+    def _english(self) -> SpellChecker:
+        if self._spellchecker is None:
             from spellchecker import SpellChecker  # ~0.1 s, only when a question has an unknown word
 
-            self._english = frozenset(SpellChecker(distance=1).word_frequency.dictionary)
-        return self._english
+            self._spellchecker = SpellChecker(distance=1)
+        return self._spellchecker
+
+
+_BRITISH = ((r"is(e|ed|es|ing|ation|ations)$", r"iz\1"), (r"ys(e|ed|es|ing)$", r"yz\1"), (r"our", "or"),
+            (r"tre(s?)$", r"ter\1"), (r"ll(ed|ing|er|ers)$", r"l\1"), (r"ence$", "ense"), (r"ogue(s?)$", r"og\1"),
+            (r"ae", "e"), (r"oe", "e"))
+
+
+def _british(word: str, english: SpellChecker) -> bool:
+    """Whether ``word`` is an English word spelt the British way ("capitalisation", "colour",
+    "centre", "travelled"), which the American word list lacks."""
+    return any(v != word and v in english for v in (re.sub(a, b, word) for a, b in _BRITISH))
+
+
+def _opens_sentence(text: str, at: int) -> bool:
+    before = text[:at].rstrip(" \t\"'“‘(")
+    return not before or before[-1] in ".?!:\n"
 
 
 def _like(typed: str, word: str) -> str:

@@ -11,7 +11,7 @@ from index.sections import Document, split_sections
 from index.store import Record
 
 DOC = """Company Background
-The company was founded in 1999. Its strategy relies on trainees and authorized retail partners.
+The company was founded in 1999. Its strategy relies on trainees, blastco kits and authorized retail partners.
 Revenue
 Money comes from advertising and subscriptions.
 """
@@ -49,8 +49,25 @@ def test_a_british_spelling_meets_the_documents_american_one() -> None:
 
 def test_the_vocabulary_follows_a_reindex() -> None:
     speller = Speller()
-    assert speller.mend("the stratgey", catalog("g1")) == "the strategy"
-    assert speller.mend("the stratgey", catalog("g2", "Plans\nThe roadmap is short.\n")) == "the stratgey"
+    assert speller.mend("the blastcoo kits", catalog("g1")) == "the blastco kits"
+    assert speller.mend("the blastcoo kits", catalog("g2", "Plans\nThe roadmap is short.\n")) == "the blastcoo kits"
+
+
+def test_a_slip_of_an_everyday_word_takes_its_most_frequent_neighbour() -> None:
+    """"peopple" is no word of the documents: the English word list mends it. A capitalised word
+    inside a sentence may be a name the documents do not use ("Realme"): it is left alone."""
+    speller = Speller()
+    assert speller.mend("Do peopple like it?", catalog()) == "Do people like it?"
+    assert speller.mend("Peopple like it?", catalog()) == "People like it?"
+    assert speller.mend("Who owns Realme?", catalog()) == "Who owns Realme?"
+    # British spellings are words, though the American word list lacks them.
+    assert speller.mend("What is their market capitalisation? Any favourite colour?", catalog()) == \
+        "What is their market capitalisation? Any favourite colour?"
+
+
+def test_a_slip_near_two_words_takes_the_far_more_frequent_one() -> None:
+    text = "Customers\nCustomers buy. Customers return. Customers pay. Customs checks apply.\n"
+    assert Speller().mend("Do customrs pay?", catalog("g3", text)) == "Do customers pay?"
 
 
 def test_one_slip() -> None:
