@@ -1,19 +1,20 @@
 """Slips of typing in a question, mended before it is searched.
 
-"Wich ODM companies make their phones?" is a question about names, and "Does the comapny set
-money aside?" is about the company: the slip hides both from the question-type patterns, from
-BM25 and from the embedding. Two kinds are mended:
+"Wich ODM companies manufacture Xiaomi phones?" asks for names, and "Does the comapny set money
+aside?" is about the company: a slip hides both from the question-type patterns, from BM25 and
+from the embedding. Mended are:
 
 - question words ("wich", "waht", "whne"): a fixed list of common slips;
 - a word of five letters or more that the documents do not use, that is no English word (the
-  word list of ``pyspellchecker``, loaded only when such a word comes) and no everyday word the
-  lexicon knows, and that is one slip (a letter added, dropped or changed, or two swapped, after
-  the first) from words of the documents that all share one stem: it becomes the most frequent
-  of them.
+  word list of ``pyspellchecker``, loaded only when such a word comes), no British spelling of
+  one, and no everyday word the lexicon knows. One slip (a letter added, dropped or changed, or
+  two swapped, after the first) from the documents' words of one stem, it becomes the most
+  frequent of them; near words of two stems, the far more frequent one ("customrs": "customers",
+  not "customs"), else it stays. With none of their words near, it becomes its most frequent
+  English neighbour ("peopple"), unless it is capitalised inside a sentence: a name ("Realme").
 
-Everything else is left as typed: a real word the documents do not use ("trainers" beside
-"trainees") is what the asker meant, and a slip near several of the documents' words is
-ambiguous.
+A real word the documents do not use ("trainers" beside "trainees") is what the asker meant and
+stays as typed.
 
 Usage::
 
