@@ -455,9 +455,7 @@ class Abstainer:
     def vocabulary(self, catalog: Catalog) -> tuple[set[str], set[str]]:
         """Words and stems of the indexed documents (cached per generation)."""
         if self._vocab[0] != catalog.generation or not self._vocab[1]:
-            vocab: set[str] = set()
-            for s in catalog.sections.values():
-                vocab |= set(words(s.text)) | set(words(" ".join(s.path)))
+            vocab = set(catalog.word_counts)
             self._vocab = (catalog.generation, vocab, {stem(w) for w in vocab})
             self._by_initial = {}
             for w in self._vocab[2]:

@@ -31,7 +31,7 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from index.catalog import Catalog, stem, words
+from index.catalog import Catalog, stem
 
 if TYPE_CHECKING:
     from spellchecker import SpellChecker
@@ -116,9 +116,7 @@ class Speller:
         if self._generation == catalog.generation and self._counts:
             return
         with self._lock:
-            counts: Counter[str] = Counter()
-            for section in catalog.sections.values():
-                counts.update(words(" ".join(section.path) + " " + section.text))
+            counts = catalog.word_counts
             by_initial: dict[str, list[str]] = {}
             for w in counts:
                 if w.isalpha() and len(w) >= 4:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -134,6 +135,7 @@ class Catalog:
         self.order_array = np.array([self.order[sid] for sid in self.section_ids], dtype=np.int64)
         self._lexical: LexicalIndex | None = None
         self._stems: set[str] | None = None
+        self._word_counts: Counter[str] | None = None
         self._subjects: set[str] | None = None
         self._phrases: str | None = None
 
@@ -154,6 +156,17 @@ class Catalog:
             for sec in self.sections.values():
                 self._stems.update(content_terms(" ".join(sec.path) + " " + sec.text))
         return self._stems
+
+    @property
+    def word_counts(self) -> Counter[str]:
+        """How often each word (lower case, as :func:`words` splits) occurs in the sections'
+        heading paths and bodies: the documents' vocabulary, for the evidence check and the
+        slip mending."""
+        if self._word_counts is None:
+            self._word_counts = Counter()
+            for sec in self.sections.values():
+                self._word_counts.update(words(" ".join(sec.path) + " " + sec.text))
+        return self._word_counts
 
     def uses_phrase(self, phrase: str) -> bool:
         """Whether a section (heading path or body) has these words in a row ("go public")."""
