@@ -348,6 +348,8 @@ _COMMON_VERBS = frozenset(stem(w) for w in """
     rise run save say see seem sell send serve set settle share show shut sit sleep sort speak spend stand start stay
     stick stop suggest supply support suppose take talk teach tell tend think throw touch treat try turn understand
     use visit wait walk want wash watch wear win wish wonder work worry write""".split())
+# Verbs that carry no event of their own: "When did it get started?" is "When was it started?".
+_LIGHT_VERBS = frozenset(stem(w) for w in "get got gets getting do did does done make made have has had".split())
 # Days and months are capitalised but name no one: "What if it happens on a Saturday?"
 _CALENDAR = re.compile(r"(Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)days?|January|February|March|April|May|June|July"
                        r"|August|September|October|November|December|Christmas|Easter", re.I)
@@ -619,6 +621,11 @@ class Abstainer:
         # Here only a phrase counts in its formal words ("go public" in "listed"): "start" in "When
         # did it start selling cars?" is not "founded" in "founded in 2010".
         idioms = self._alternatives(question, stems, phrases_only=True)
+        # ... unless the event is nothing but such words and light verbs: "When was it started?"
+        # is "founded" ("start" alone names the founding; "start selling cars" does not).
+        event = focus_set - _LIGHT_VERBS
+        if len(event) == 1 and event <= alternatives.keys():
+            idioms = alternatives
         if "date" in wants and _WHAT_TIME.search(question):
             if not any(m.group(0).lower() not in q_lower for t in on_topic
                        for m in (*_CLOCK.finditer(t), *_RELATIVE_TIME.finditer(t))):

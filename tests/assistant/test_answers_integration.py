@@ -42,6 +42,7 @@ def test_every_quote_is_verbatim_section_text(real_assistant, section_text) -> N
     "Who is Xiaomi's chief financial officer?",
     "What's the name of their electric car?",  # "EVs in China" names neither the car ...
     "Where is the factory that builds their cars?",  # ... nor the town of its plant
+    "When did Xiaomi start selling cars?",  # "start selling cars" is no founding
 ])
 def test_questions_the_document_does_not_answer_are_declined(real_assistant, question) -> None:
     answer = real_assistant.ask(question)
@@ -64,6 +65,8 @@ def test_injection_and_off_topic_requests_are_refused(real_assistant, question) 
 @pytest.mark.parametrize(("question", "section", "phrase"), [
     ("When did Xiaomi go public?", "Company Background", "Hong Kong Stock Exchange in 2018"),
     ("When did they go public?", "Company Background", "Hong Kong Stock Exchange in 2018"),
+    ("When was Xiaomi started?", "Company Background", "founded in 2010"),  # "started" alone is the founding
+    ("When did they get started?", "Company Background", "founded in 2010"),
     ("What could eat into their profits?", "Margin Pressure and Commoditization", "erode"),
     ("What do they charge subscriptions for?", "Cloud, Content, and Value Added Subscriptions", "Paid cloud storage"),
 ])
