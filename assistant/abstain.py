@@ -802,6 +802,17 @@ class Abstainer:
                 best = max(best, shared)
         return best
 
+    def lacks_only_the_fact(self, question: str, result: SearchResult, chosen: list[Candidate], catalog: Catalog,
+                            follow_up: bool = False) -> bool:
+        """Whether the answer sentences are refused only for lacking the asked date, figure, unit or
+        contact point, so that another sentence of the section might hold it. Not a name: any
+        capitalised word ("the People Team") would pass for one in a sentence not about the
+        question's subject."""
+        ev = self.evidence(question, result, chosen, catalog, follow_up)
+        missing = set(ev.missing)
+        return (bool(missing) and missing <= {"date", "number", "unit", "contact"}
+                and not (ev.unknown_names or ev.unknown_figures or ev.unknown_focus))
+
     def decide(self, question: str, result: SearchResult, chosen: list[Candidate], catalog: Catalog,
                follow_up: bool = False) -> str | None:
         """None to answer, else why not. A follow-up's relevance was shown by the turn it follows."""

@@ -117,6 +117,14 @@ class ExtractiveAnswerer:
                 chosen.append(cand)
         return chosen
 
+    def runners_up(self, result: SearchResult, exclude: set[int]) -> list[Candidate]:
+        """The top section's other sentences, best first."""
+        if not result.hits:
+            return []
+        hit = result.hits[0]
+        return sorted((Candidate(i, 0, s + 0.15, set()) for i, s in hit.sentence_scores.items() if i not in exclude),
+                      key=lambda c: -c.score)
+
     def answer(self, question: str, result: SearchResult, catalog: Catalog) -> Answer:
         chosen = self.select(question, result, catalog)
         return compose(chosen, result, catalog, self.name)

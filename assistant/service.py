@@ -45,6 +45,7 @@ OVERVIEW = re.compile(  # a request about the whole document, not one of its par
     re.I,
 )
 FOLLOW_UP_OWN_WEIGHT = 0.5  # a follow-up's own words next to its expanded query (tuned on follow-ups)
+FACT_TRIES = 6  # other sentences of the top section tried for a fact the chosen ones lack
 
 
 class QuestionError(ValueError):
@@ -168,6 +169,14 @@ class Assistant:
         chosen = self.extractive.select(x["query"], result, catalog) if result.hits else []
         follow_up = x["query"] != x["question"]
         reason = self.abstainer.decide(x["question"], result, chosen, catalog, follow_up=follow_up)
+        if reason == "not_in_document" and chosen and len(result.parts) <= 1 and self.abstainer.lacks_only_the_fact(
+                x["question"], result, chosen, catalog, follow_up=follow_up):
+            # "When did the company go public?": the best sentences of the top section speak of
+            # the company but give no date of listing; another of its sentences may give the asked
+            # fact, and answers alone when it passes the same evidence check.
+            for cand in self.extractive.runners_up(result, {c.index for c in chosen})[:FACT_TRIES]:
+                if self.abstainer.decide(x["question"], result, [cand], catalog, follow_up=follow_up) is None:
+                    return Decision(x["question"], x["history"], x["query"], result, catalog, [cand], None)
         if reason == "not_in_document" and len(result.parts) > 1:
             return self._answer_parts(x, result, catalog, follow_up)
         return Decision(x["question"], x["history"], x["query"], result, catalog, chosen, reason)

@@ -864,3 +864,27 @@ def test_a_figure_asked_in_a_unit_needs_a_figure_in_that_unit() -> None:
     assert decide_with(catalog, "How thick can branches be, in centimetres, in the brown bin?", thick) is None
     assert decide_with(catalog, "What is the maximum weight in kilograms for a full brown bin?",
                        "A full brown bin may weigh up to 25 kg.") is None
+
+
+def test_a_refusal_for_lacking_only_the_asked_fact_tries_the_sections_other_sentences() -> None:
+    from assistant.answer import ExtractiveAnswerer
+
+    catalog = catalog_of(DOC2)
+    abstainer = Abstainer(Settings())
+    section = next(s for s in catalog.sections.values() if s.title == "Company Background")
+    founded, sells = section.sentences[:2]
+    hit = SectionHit(section, 1.0, {}, {founded: 0.5, sells: 0.9})
+    question = "When was Acme founded?"
+    result = SearchResult(question, [hit], None, [], {})  # type: ignore[arg-type]
+    best = [Candidate(sells, 0, 0.9, set())]
+    # The best-scoring sentence gives no date: refused for the missing fact alone ...
+    assert abstainer.decide(question, result, best, catalog) == "not_in_document"
+    assert abstainer.lacks_only_the_fact(question, result, best, catalog)
+    # ... so the section's other sentences are tried, best first, and the founding one answers.
+    others = ExtractiveAnswerer(Settings()).runners_up(result, {sells})
+    assert [c.index for c in others] == [founded]
+    assert abstainer.decide(question, result, others, catalog) is None
+    # A refusal for another reason (a place the documents never name) gets no second try.
+    elsewhere = "When did Acme open a store in Shelbyville?"
+    assert abstainer.decide(elsewhere, result, best, catalog) == "not_in_document"
+    assert not abstainer.lacks_only_the_fact(elsewhere, result, best, catalog)
