@@ -67,6 +67,7 @@ def test_injection_and_off_topic_requests_are_refused(real_assistant, question) 
     ("When did they go public?", "Company Background", "Hong Kong Stock Exchange in 2018"),
     # The section's best sentences speak of "the company" but give no listing date: another answers.
     ("When did the company go public?", "Company Background", "Hong Kong Stock Exchange in 2018"),
+    ("When was the IPO?", "Company Background", "Hong Kong Stock Exchange in 2018"),  # "IPO" is "listed"
     ("When was Xiaomi started?", "Company Background", "founded in 2010"),  # "started" alone is the founding
     ("When did they get started?", "Company Background", "founded in 2010"),
     ("What could eat into their profits?", "Margin Pressure and Commoditization", "erode"),
