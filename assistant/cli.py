@@ -75,6 +75,9 @@ def format_answer(answer: Any) -> str:
 def cmd_ask(args: argparse.Namespace) -> int:
     from assistant.service import QuestionError
 
+    if args.jsonl and args.question:
+        return _fail("--jsonl reads the questions from stdin: give no question on the command line.",
+                     EXIT_BAD_INPUT)
     if not args.jsonl:
         question = " ".join(args.question)
         if not question.strip():
@@ -262,6 +265,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (LexiconError, EmbedderError, EvalSetError) as exc:
         return _fail(str(exc), EXIT_BAD_INPUT)
     except IndexMissingError:
+        data_dir = _settings(args).data_dir
+        if data_dir.exists() and not data_dir.is_dir():
+            return _fail(f"the data folder {data_dir} is a file: point --data-dir (ASSISTANT_DATA_DIR) at a folder.",
+                         EXIT_BAD_INPUT)
         return _fail("no index yet: run `assistant index` (or `make run`) first.")
     except (StoreUnavailableError, EmbedderMismatchError) as exc:
         message = str(exc)

@@ -55,7 +55,9 @@ def load_questions(path: Path, split: str = "heldout") -> list[dict[str, Any]]:
         items.append(item)
     # A question without a "split" (a team's own set) belongs to every split.
     chosen = [q for q in items if split == "all" or q.get("split", split) == split]
-    if items and not chosen:
+    if not items:
+        raise EvalSetError(f"{path}: no questions in the set (one JSON object per line)")
+    if not chosen:
         raise EvalSetError(f"{path}: no question has split {split!r} (try --split all)")
     return chosen
 
@@ -195,10 +197,14 @@ def main(argv: list[str], data_dir: Path | None = None) -> int:
     from assistant.service import build_assistant
     from assistant.settings import Settings
 
+    questions = [q for path in args.set for q in load_questions(path, args.split)]
+    for out in (args.json, args.html):  # a report that cannot be written fails now, not after the run
+        if out is not None and not out.parent.is_dir():
+            raise EvalSetError(f"cannot write the report {out}: no folder {out.parent}")
     settings = Settings(data_dir=data_dir) if data_dir else Settings()
     assistant = build_assistant(settings)
     assistant.warm_up()
-    report = evaluate(assistant, [q for path in args.set for q in load_questions(path, args.split)])
+    report = evaluate(assistant, questions)
     print(f"split: {args.split}  ({report['metrics']['questions']} questions, answerer {assistant.answered_by})")
     print(format_report(report))
     if args.failures:

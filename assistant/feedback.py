@@ -73,6 +73,10 @@ class FeedbackStore:
             raise ValueError("question must be a string.")
         if not isinstance(answer, dict) or not isinstance(answer.get("answer"), str):
             raise ValueError("answer must be Answer.to_json(): an object with an 'answer' string.")
+        citations = answer.get("citations", [])
+        if not isinstance(citations, list) or not all(
+                isinstance(c, dict) and isinstance(c.get("section"), str) for c in citations):
+            raise ValueError("answer.citations must be a list of Answer.to_json() citations, each with a 'section'.")
         row = (
             datetime.now(UTC).isoformat(timespec="seconds"), source, rating, question,
             answer["answer"], int(bool(answer.get("abstained", False))),
@@ -112,5 +116,14 @@ class FeedbackStore:
             writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
             writer.writeheader()
             for row in rows:
-                writer.writerow({**row, "citations": json.dumps(row["citations"], ensure_ascii=False)})
+                cells = {**row, "citations": json.dumps(row["citations"], ensure_ascii=False)}
+                writer.writerow({k: _inert(v) for k, v in cells.items()})
         return len(rows)
+
+
+def _inert(value: Any) -> Any:
+    """A text cell a spreadsheet would run as a formula ("=HYPERLINK(...)", "+1", "@SUM") gets a
+    leading apostrophe, which spreadsheets show as text."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value

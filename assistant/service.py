@@ -36,10 +36,14 @@ from index.catalog import Catalog
 
 StreamEvent = tuple[str, Any]  # ("token", str) | ("answer", Answer)
 MAX_HISTORY_TURNS = 1000
+_BRIEF = r"(?:short|brief|quick|one[- ]sentence|one[- ]line|one[- ]paragraph|high[- ]level|executive)\s+"
+_BRIEFLY = (r"(?:\s*,?\s*(?:in (?:one|a|two|three|\d+|a few) (?:short )?(?:sentences?|words|lines?|paragraphs?|bullet"
+            r"(?: point)?s?)|briefly|quickly|for me))*")
 OVERVIEW = re.compile(  # a request about the whole document, not one of its parts
-    r"^\W*(?:please\s+)?(?:can you\s+|could you\s+)?(?:summari[sz]e|sum up|give me (?:a |an )?(?:summary|overview|gist)"
-    r"(?: of)?|(?:a |an )?(?:summary|overview|gist|tl;?dr)(?: of)?)\s*(?:(?:this|the|it|that)\s*(?:whole\s+)?"
-    r"(?:document|report|text|file|paper)?)?\s*(?:please)?\W*$"
+    rf"^\W*(?:please\s+)?(?:can you\s+|could you\s+)?(?:briefly\s+)?(?:summari[sz]e|sum up|give me (?:a |an )?"
+    rf"(?:{_BRIEF})?(?:summary|overview|gist)(?: of)?|(?:a |an )?(?:{_BRIEF})?(?:summary|overview|gist|tl;?dr)(?: of)?)"
+    rf"{_BRIEFLY}\s*(?:(?:this|the|it|that)\s*(?:whole\s+)?(?:document|report|text|file|paper)?)?{_BRIEFLY}"
+    r"\s*(?:please)?\W*$"
     r"|\bwhat(?:'s| is| are)\s+(?:this|the)\s+(?:document|report|text|file|paper)s?\s+(?:about|on)\b"
     r"|\b(?:main|key)\s+(?:points|takeaways|ideas|message)\s+of\s+(?:this|the)\s+(?:document|report|text)\b",
     re.I,
@@ -66,11 +70,20 @@ class Answerer(Protocol):
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200d\u2060\ufeff]")  # + zero-width
 
 
+# What a question pasted from a list, an email or an FAQ carries before it: "- ", "* ", "> ",
+# "1. ", "Q: ", "**", opening quote marks.
+_LEAD_IN = re.compile(r"^(?:[-*•·>_#~=+]+\s*|\d{1,3}[.)]\s+|\(?[a-z]\)\s+|(?:q|question)\s*\d{0,3}\s*[:.)-]\s+"
+                      r"|[\"“”‘'`«]+)+", re.I)
+_TRAIL = re.compile(r"[\"“”’'`»*_~]+\s*$")
+
+
 def clean_question(question: object, max_chars: int) -> str:
-    """Validate a question: a non-empty string of at most ``max_chars`` characters."""
+    """Validate a question: a non-empty string of at most ``max_chars`` characters. List marks
+    and quote marks around it are dropped ("- Who founded it?", "Q: ...", "“...”")."""
     if not isinstance(question, str):
         raise QuestionError("The question must be a string.")
     text = _CONTROL.sub(" ", question.encode("utf-8", "replace").decode("utf-8")).strip()
+    text = _TRAIL.sub("", _LEAD_IN.sub("", text)).strip() or text
     if not text:
         raise QuestionError("The question is empty: ask something about the document.")
     if len(question) > max_chars:

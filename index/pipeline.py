@@ -69,6 +69,7 @@ def read_documents(paths: Sequence[Path]) -> list[tuple[Document, list[Section]]
     if not paths:
         raise DocumentError("no documents to index (ASSISTANT_DOCUMENTS is empty)")
     names: dict[str, Path] = {}
+    texts: dict[str, Path] = {}
     out = []
     for path in paths:
         doc = load_document(Path(path))
@@ -76,7 +77,10 @@ def read_documents(paths: Sequence[Path]) -> list[tuple[Document, list[Section]]
             if names[doc.name].resolve() == Path(path).resolve():
                 continue  # the same file named twice: index it once
             raise DocumentError(f"{path}: another document is already named {doc.name}")
+        if doc.text in texts:  # every answer would quote the same sentence twice
+            raise DocumentError(f"{path}: the same text as {texts[doc.text]}; index one of them")
         names[doc.name] = Path(path)
+        texts[doc.text] = Path(path)
         out.append((doc, split_sections(doc)))
     return out
 

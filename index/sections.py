@@ -50,8 +50,13 @@ class Section:
         return len(self.path)
 
 
+MAX_DOCUMENT_BYTES = 5 * 1024 * 1024  # about 9 minutes of embedding on 2 CPU cores
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(?:.*\n)*?(?:---|\.\.\.)[ \t]*(?:\n|\Z)")
+
+
 def load_document(path: Path) -> Document:
-    """Read a UTF-8 .txt or .md file; raise DocumentError naming the file otherwise."""
+    """Read a UTF-8 .txt or .md file; raise DocumentError naming the file otherwise. A Markdown
+    file's YAML front matter ("---\ntitle: ...\n---") is blanked out, not read as a section."""
     if not path.exists():
         raise DocumentError(f"{path}: no such file")
     if not path.is_file():
@@ -60,6 +65,10 @@ def load_document(path: Path) -> Document:
         raise DocumentError(
             f"{path}: unsupported file type {path.suffix or '(none)'}; use .txt or .md"
         )
+    size = path.stat().st_size
+    if size > MAX_DOCUMENT_BYTES:
+        raise DocumentError(f"{path}: {size / 1048576:.1f} MB, over the {MAX_DOCUMENT_BYTES // 1048576} MB a document "
+                            f"may have; split it into several documents")
     raw = path.read_bytes()
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise DocumentError(f"{path}: UTF-16 text (Windows \"Unicode\"); save it as UTF-8 and index again")
@@ -71,9 +80,13 @@ def load_document(path: Path) -> Document:
         raise DocumentError(
             f"{path}: not valid UTF-8 (byte {exc.start}); save it as UTF-8 and index again"
         ) from None
+    markdown = path.suffix.lower() != ".txt"
+    front = _FRONT_MATTER.match(text) if markdown else None
+    if front:  # blanked, not cut: every offset into the text stays as it was
+        text = re.sub(r"[^\n]", " ", front.group(0)) + text[front.end():]
     if not text.strip():
         raise DocumentError(f"{path}: the document is empty")
-    return Document(name=path.name, text=text, markdown=path.suffix.lower() != ".txt")
+    return Document(name=path.name, text=text, markdown=markdown)
 
 
 # --- heading detection ---------------------------------------------------------

@@ -171,7 +171,10 @@ def build_api(settings: Settings, assistant: Assistant, feedback: Any | None = N
             return error(422, "question must be non-empty and answer must be an answer object.")
         if len(body.question) > settings.max_question_chars:
             return error(413, f"The question is too long (at most {settings.max_question_chars}).")
-        row = await run_in_threadpool(feedback.record, body.question, body.answer, body.rating, body.source)
+        try:
+            row = await run_in_threadpool(feedback.record, body.question, body.answer, body.rating, body.source)
+        except ValueError as exc:
+            return error(422, str(exc))
         return JSONResponse({"id": row, "rating": body.rating}, status_code=201)
 
     @router.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
@@ -185,7 +188,7 @@ def build_api(settings: Settings, assistant: Assistant, feedback: Any | None = N
             return error(405, f"Use {', '.join(allowed)} for {path}.", {"Allow": ", ".join(allowed)})
         return error(404, f"No such endpoint: {path} (see /docs).")
 
-    @router.get("/healthz", tags=["health"], summary="Status, index size and answerer")
+    @router.api_route("/healthz", methods=["GET", "HEAD"], tags=["health"], summary="Status, index size and answerer")
     async def healthz() -> JSONResponse:
         try:
             return JSONResponse(await run_in_threadpool(assistant.health))
@@ -207,7 +210,9 @@ def install_error_handlers(app: FastAPI) -> None:
         if any(e.get("type") == "json_invalid" for e in errors):
             return error(400, "Malformed JSON in the request body.")
         if any(e.get("loc") == ("body",) for e in errors):
-            return error(422, 'The body must be a JSON object like {"question": "...", "history": []}.')
+            shape = ('{"question": "...", "answer": {...}, "rating": "up"}' if request.url.path == "/api/feedback"
+                     else '{"question": "...", "history": []}')
+            return error(422, f"The body must be a JSON object like {shape}.")
         parts = []
         for e in errors[:5]:
             loc = ".".join(str(p) for p in e.get("loc", ()) if p != "body") or "body"

@@ -170,16 +170,37 @@ class ApiGuard:
         if await self._limited(scope, send, cors):
             return
         length = headers.get("content-length", "")
+        too_large = {"error": f"The request body is over {MAX_BODY_BYTES} bytes."}
         if length.isdigit() and int(length) > MAX_BODY_BYTES:
-            await _send_json(send, 413, {"error": f"The request body is over {MAX_BODY_BYTES} bytes."}, cors)
+            await _send_json(send, 413, too_large, cors)
             return
+        # A chunked body says no length: it is read here, up to the limit, and handed on whole.
+        body = bytearray()
+        more = scope["method"] in ("POST", "PUT", "PATCH")
+        while more:
+            chunk = await receive()
+            if chunk["type"] == "http.disconnect":
+                return
+            body += chunk.get("body", b"")
+            if len(body) > MAX_BODY_BYTES:
+                await _send_json(send, 413, too_large, cors)
+                return
+            more = chunk.get("more_body", False)
+        read = scope["method"] not in ("POST", "PUT", "PATCH")
+
+        async def receive_body() -> Message:
+            nonlocal read
+            if read:
+                return await receive()  # after the body: the disconnect a streaming answer watches for
+            read = True
+            return {"type": "http.request", "body": bytes(body), "more_body": False}
 
         async def send_with_cors(message: Message) -> None:
             if message["type"] == "http.response.start" and cors:
                 message = {**message, "headers": [*message.get("headers", []), *cors]}
             await send(message)
 
-        await self.app(scope, receive, send_with_cors)
+        await self.app(scope, receive_body, send_with_cors)
 
     async def _limited(self, scope: Scope, send: Send, cors: list[tuple[bytes, bytes]]) -> bool:
         """True (and a 429 sent) when the client is over the rate limit."""

@@ -33,13 +33,13 @@ def build_widget_routes(policy: OriginPolicy) -> APIRouter:
     router = APIRouter(include_in_schema=False)
     csp = widget_csp(policy)
 
-    @router.get("/embed.js")
+    @router.api_route("/embed.js", methods=["GET", "HEAD"])
     def embed_js() -> Response:
         return FileResponse(STATIC_DIR / "embed.js", media_type="text/javascript", headers={
             "Cache-Control": "no-cache", "Access-Control-Allow-Origin": "*",
             "X-Content-Type-Options": "nosniff"})
 
-    @router.get("/widget")
+    @router.api_route("/widget", methods=["GET", "HEAD"])
     def widget_page() -> Response:
         return FileResponse(STATIC_DIR / "widget.html", media_type="text/html", headers={
             "Content-Security-Policy": csp, "X-Content-Type-Options": "nosniff",
@@ -52,7 +52,7 @@ def build_widget_routes(policy: OriginPolicy) -> APIRouter:
         return FileResponse(STATIC_DIR / name, media_type=ASSETS[name],
                             headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "no-cache"})
 
-    @router.get("/embed/demo")
+    @router.api_route("/embed/demo", methods=["GET", "HEAD"])
     def demo() -> HTMLResponse:
         return HTMLResponse((STATIC_DIR / "demo.html").read_text(encoding="utf-8"))
 

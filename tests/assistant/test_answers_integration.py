@@ -179,7 +179,9 @@ def test_eval_of_a_teams_own_document_and_set(settings, real_embedder, tmp_path)
     assert report["metrics"]["hit@1"] == 1.0 and report["metrics"]["quote_fidelity"] == 1.0
 
 
-@pytest.mark.parametrize("question", ["What is this document about?", "Summarize the report.", "Give me an overview"])
+@pytest.mark.parametrize("question", ["What is this document about?", "Summarize the report.", "Give me an overview",
+                                      "Summarize the report in one sentence.",
+                                      "Give me a one-sentence summary of the report."])
 def test_a_request_for_an_overview_gets_the_opening_and_closing_sections(real_assistant, question) -> None:
     answer = real_assistant.ask(question)
     assert not answer.abstained
@@ -307,3 +309,12 @@ def test_a_request_that_straddles_a_reindex_searches_the_live_build_again(real_a
 
     answer = Assistant(real_assistant.settings, SwitchingIndex()).ask("In what year was Xiaomi founded?")  # type: ignore[arg-type]
     assert len(calls) == 2 and "2010" in answer.answer
+
+
+@pytest.mark.parametrize("pasted", ["- Who founded Xiaomi?", "Q: Who founded Xiaomi?", "> Who founded Xiaomi?",
+                                    "** _ Who founded Xiaomi?", "“Who founded Xiaomi?”"])
+def test_a_question_pasted_from_a_list_or_an_email_is_answered_as_typed_alone(real_assistant, pasted) -> None:
+    answer = real_assistant.ask(pasted)
+    assert not answer.abstained, answer.reason
+    assert "Lei Jun" in answer.answer
+    assert answer.query == "Who founded Xiaomi?"

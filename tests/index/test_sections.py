@@ -197,3 +197,19 @@ def test_bad_documents_raise_an_error_naming_the_file(tmp_path, name, content, f
 def test_markdown_fence_is_closed_only_by_a_fence_of_the_same_kind(tmp_path):
     sections = md(tmp_path, "# Real\n````\n~~~\n# inside\n```\n````\n# After\nx\n")
     assert [s.title for s in sections] == ["Real", "After"]
+
+
+def test_markdown_front_matter_is_no_section_and_offsets_stay_verbatim(tmp_path: Path) -> None:
+    text = "---\ntitle: Staff notes\nowner: HR\n---\n# Leave\n\nStaff get 25 days of leave.\n"
+    sections = md(tmp_path, text)
+    assert [s.title for s in sections] == ["Leave"]
+    assert "title:" not in " ".join(s.text for s in sections)
+    assert text[sections[0].start:sections[0].end] == sections[0].text  # quotes stay verbatim
+
+
+def test_a_document_over_the_size_limit_is_a_clear_error(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr("index.sections.MAX_DOCUMENT_BYTES", 1024)
+    big = tmp_path / "big.txt"
+    big.write_text("Word is here. " * 200, encoding="utf-8")
+    with pytest.raises(DocumentError, match=r"big.txt: 0.0 MB, over the 0 MB a document may have; split it"):
+        load_document(big)

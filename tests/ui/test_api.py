@@ -117,10 +117,17 @@ def test_feedback_is_stored_with_question_answer_and_citations(client, feedback_
     {"question": FOUNDED, "answer": "x", "rating": "up"},
     {"question": "", "answer": {"answer": "x"}, "rating": "down"},
     {"question": FOUNDED, "answer": {"no": "answer"}, "rating": "down"},
+    {"question": FOUNDED, "answer": {"answer": "x", "citations": [1, {"x": 1}]}, "rating": "down"},
 ])
 def test_bad_feedback_is_422(client, body: dict[str, Any]) -> None:
     r = client.post("/api/feedback", json=body)
     assert r.status_code == 422 and r.json()["error"]
+
+
+def test_a_feedback_body_that_is_no_object_is_told_the_feedback_shape(client) -> None:
+    r = client.post("/api/feedback", json=[])
+    assert r.status_code == 422 and '"rating"' in r.json()["error"]
+    assert '"history"' in client.post("/api/ask", json=[]).json()["error"]
 
 
 def test_healthz_reports_status_index_size_and_answerer(client) -> None:

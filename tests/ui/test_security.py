@@ -179,3 +179,30 @@ def test_api_errors_keep_the_json_shape_for_wrong_paths_methods_types_and_sizes(
         huge = c.post("/api/ask", json={"question": "hi", "history": [{"role": "user", "content": "x" * (1 << 20)}]})
         assert huge.status_code == 413 and "body" in huge.json()["error"]
         assert c.post("/api/ask", json=ASK).status_code == 200
+
+
+def test_a_chunked_body_over_the_limit_is_refused_and_one_under_it_is_answered(settings, tmp_path) -> None:
+    """A body sent in chunks says no Content-Length: it is counted as it comes."""
+    app = create_app(settings.model_copy(update={"rate_limit": 0}), FakeAssistant(),  # type: ignore[arg-type]
+                     FeedbackStore(tmp_path / "f.sqlite3"))
+
+    def chunks(total: int):
+        head = b'{"question": "What does the badge section say?", "pad": "'
+        yield head
+        for _ in range(total // 65536):
+            yield b"x" * 65536
+        yield b'"}'
+
+    with TestClient(app) as c:
+        huge = c.post("/api/ask", content=chunks(2 << 20), headers={"content-type": "application/json"})
+        assert huge.status_code == 413 and "body" in huge.json()["error"]
+        small = c.post("/api/ask", content=chunks(1 << 16), headers={"content-type": "application/json"})
+        assert small.status_code == 200 and small.json()["citations"]
+
+
+def test_uptime_checkers_may_use_head(settings, tmp_path) -> None:
+    app = create_app(settings, FakeAssistant(), FeedbackStore(tmp_path / "f.sqlite3"))  # type: ignore[arg-type]
+    with TestClient(app) as c:
+        for path in ("/healthz", "/widget", "/embed.js"):
+            r = c.head(path)
+            assert r.status_code == 200 and r.content == b"", path
