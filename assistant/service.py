@@ -24,7 +24,7 @@ from typing import Any, Protocol
 
 from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrough
 
-from assistant.abstain import ASKS, INJECTION, Abstainer, ChitChat
+from assistant.abstain import ASKS, DATE, INJECTION, NUMERIC, Abstainer, ChitChat
 from assistant.answer import Candidate, ExtractiveAnswerer
 from assistant.models import Answer, Turn
 from assistant.prompts import load_text
@@ -170,15 +170,24 @@ class Assistant:
             return Decision(x["question"], x["history"], x["query"], result, catalog, chosen, reason)
         if x["query"] != x["question"] and result.hits:
             # A follow-up: sections come from the expanded query blended with the follow-up's own
-            # words, sentences from its own words, and what the last answer said is not repeated.
+            # words, sentences from its own words, and what the answers before said is not said
+            # again ("Why?", "Tell me more"): a section's sentence already given is left out while
+            # the section has another; a section's only sentence is kept, at a lower score.
             own = self.search.search(x["question"])
             result = self.search.blend(result, own, FOLLOW_UP_OWN_WEIGHT)
             self.search.rescore_sentences(result, x["question"], own.query_vector)
             said = " ".join(t.content for t in x["history"] if t.role == "assistant")
-            for hit in result.hits:
-                for i in list(hit.sentence_scores):
-                    if catalog.sentences[i].text in said:
-                        hit.sentence_scores[i] -= 0.2
+            fresh = [{i: v for i, v in hit.sentence_scores.items() if catalog.sentences[i].text not in said}
+                     for hit in result.hits]
+            if any(fresh):
+                for hit, scores in zip(result.hits, fresh, strict=True):
+                    hit.sentence_scores = scores
+                result.hits = [hit for hit in result.hits if hit.sentence_scores]
+            else:  # everything found was said: say it again rather than nothing
+                for hit in result.hits:
+                    for i in hit.sentence_scores:
+                        if catalog.sentences[i].text in said:
+                            hit.sentence_scores[i] -= 0.2
         chosen = self.extractive.select(x["query"], result, catalog) if result.hits else []
         follow_up = x["query"] != x["question"]
         reason = self.abstainer.decide(x["question"], result, chosen, catalog, follow_up=follow_up)
@@ -192,6 +201,15 @@ class Assistant:
                     return Decision(x["question"], x["history"], x["query"], result, catalog, [cand], None)
         if reason == "not_in_document" and len(result.parts) > 1:
             return self._answer_parts(x, result, catalog, follow_up)
+        if reason is None and len(chosen) > 1 and len(result.parts) <= 1 and (
+                DATE.search(x["question"]) or NUMERIC.search(x["question"])):
+            # "When did they go public?": where a sentence of a section gives the date of the event
+            # on its own, the section's other sentences go; its founding year would be read as the
+            # answer. Other sections keep theirs (they may answer what the date question assumes).
+            alone = {c.index for c in chosen
+                     if self.abstainer.decide(x["question"], result, [c], catalog, follow_up=follow_up) is None}
+            dated = {catalog.sentences[i].section_id for i in alone}
+            chosen = [c for c in chosen if c.index in alone or catalog.sentences[c.index].section_id not in dated]
         return Decision(x["question"], x["history"], x["query"], result, catalog, chosen, reason)
 
     def _answer_parts(self, x: dict[str, Any], result: SearchResult, catalog: Catalog, follow_up: bool) -> Decision:

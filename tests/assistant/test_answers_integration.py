@@ -318,3 +318,26 @@ def test_a_question_pasted_from_a_list_or_an_email_is_answered_as_typed_alone(re
     assert not answer.abstained, answer.reason
     assert "Lei Jun" in answer.answer
     assert answer.query == "Who founded Xiaomi?"
+
+
+def test_tell_me_more_gives_what_the_conversation_has_not_said(real_assistant) -> None:
+    """"Why?" and "Tell me more" each add sentences; none repeats an earlier answer's."""
+    history: list[dict[str, str]] = []
+    said: list[str] = []
+    for question in ("What are Mi Home stores?", "Tell me more", "Tell me more", "Why?"):
+        answer = real_assistant.ask(question, history)
+        assert not answer.abstained, (question, answer.reason)
+        sentences = [s.split(" [")[0] for s in answer.answer.split("] ") if s]
+        assert not any(s in said for s in sentences), (question, answer.answer)
+        said += sentences
+        history += [{"role": "user", "content": question}, {"role": "assistant", "content": answer.answer}]
+
+
+@pytest.mark.parametrize("question", ["When did Xiaomi go public?",
+                                      "On which stock exchange did Xiaomi list, and in what year?"])
+def test_a_date_question_is_answered_by_the_sentence_that_dates_the_event_alone(real_assistant, question) -> None:
+    """The founding sentence (2010) sits beside the listing one (2018) in its section; read first,
+    it would be taken for the answer."""
+    answer = real_assistant.ask(question)
+    assert "Hong Kong Stock Exchange in 2018" in answer.answer
+    assert "2010" not in answer.answer
