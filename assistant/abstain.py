@@ -495,15 +495,20 @@ class Abstainer:
                 names.add(m.group(0))
         return names
 
-    def _names_near(self, sentence: str, q_words: set[str], focus: set[str], near: int | None) -> bool:
+    def _names_near(self, sentence: str, q_words: set[str], focus: set[str], near: int | None,
+                    question: str = "") -> bool:
         """Whether the sentence has a name the question does not give; with ``near``, within that
-        many words of one of the question's focus words."""
+        many words of one of the question's focus words. A name of several words is given only
+        whole: "the Xiaomi Home app" answers "the name of its smart home app"."""
+        q_lower = " ".join(words(question))
+        unsaid = {w.lower() for m in _NAME_GROUP.finditer(sentence) if len(parts := m.group(0).split()) > 1
+                  and " ".join(words(m.group(0))) not in q_lower for w in parts}
         tokens = [re.split(r"['’]", t)[0] for t in re.findall(r"[A-Za-z0-9][\w&'’-]*", sentence)]
         stems = [stem(t.lower()) for t in tokens]
         for i, tok in enumerate(tokens):
             w = tok.lower()
-            if not (tok[:1].isupper() and w in self._proper and w not in q_words and w not in self._subjects
-                    and w not in STOPWORDS):
+            if not (tok[:1].isupper() and w in self._proper and (w not in q_words or w in unsaid)
+                    and w not in self._subjects and w not in STOPWORDS):
                 continue
             if near is None or not focus or any(
                     stems[j] in focus for j in range(max(0, i - near), min(len(tokens), i + near + 1)) if j != i):
@@ -663,7 +668,7 @@ class Abstainer:
         named_by_heading = bool(_NAME_OF.search(question))
         if "name" in wants and not any(
             self._names_near(sentences[i], q_words, focus_set - set(restricted),
-                             None if named_by_heading and not focus_set.isdisjoint(titles[i]) else near)
+                             None if named_by_heading and not focus_set.isdisjoint(titles[i]) else near, question)
             for i in topical
         ):
             missing.append("name")

@@ -341,3 +341,12 @@ def test_a_date_question_is_answered_by_the_sentence_that_dates_the_event_alone(
     answer = real_assistant.ask(question)
     assert "Hong Kong Stock Exchange in 2018" in answer.answer
     assert "2010" not in answer.answer
+
+
+@pytest.mark.parametrize("question", ["What is the name of Xiaomi's app for smart home devices?",
+                                      "What is Xiaomi's smart home app called?"])
+def test_a_name_made_of_the_questions_words_answers_it(real_assistant, question) -> None:
+    """"the Xiaomi Home app": "Xiaomi" and "home" are the question's words, the name is not."""
+    answer = real_assistant.ask(question)
+    assert not answer.abstained, answer.reason
+    assert "Xiaomi Home app" in answer.answer

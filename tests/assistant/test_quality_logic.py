@@ -888,3 +888,25 @@ def test_a_refusal_for_lacking_only_the_asked_fact_tries_the_sections_other_sent
     elsewhere = "When did Acme open a store in Shelbyville?"
     assert abstainer.decide(elsewhere, result, best, catalog) == "not_in_document"
     assert not abstainer.lacks_only_the_fact(elsewhere, result, best, catalog)
+
+
+def test_a_name_of_several_words_is_given_by_the_question_only_whole() -> None:
+    """"The Acme Home app" names what "the name of Acme's home app" asks for, although the question
+    uses "home"; "Besides Jane Doe, ..." gives that whole name."""
+    catalog = catalog_of(DOC2 + "Apps\nPhones and smart home devices connect through the Acme Home app.\n")
+    app = "Phones and smart home devices connect through the Acme Home app."
+    assert decide_with(catalog, "What is the name of Acme's app for smart home devices?", app) is None
+    assert decide_with(catalog, "What is the name of the Acme Home app's vendor?", app) == "not_in_document"
+    founding = "Acme was founded in 1999 by Jane Doe in Springfield."
+    assert decide_with(catalog, "Besides Jane Doe, what are the names of the other founders?",
+                       founding) == "not_in_document"
+
+
+def test_the_bundled_lexicon_finds_needed_where_a_document_says_required() -> None:
+    from assistant.lexicon import BUNDLED_LEXICON
+
+    catalog = catalog_of("Sick Leave\nA doctor's note is required after 7 calendar days of absence.\n")
+    note = "A doctor's note is required after 7 calendar days of absence."
+    lexicon = RegisterLexicon.load(BUNDLED_LEXICON)
+    assert decide_with(catalog, "When is a doctor's note needed?", note, lexicon=lexicon) is None
+    assert decide_with(catalog, "When do I need a doctor's note?", note, lexicon=lexicon) is None
