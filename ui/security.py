@@ -162,6 +162,11 @@ class ApiGuard:
             await _send_json(send, 403, {"error": f"Origin {origin} is not allowed to call this API."},
                              [(b"vary", b"Origin")])
             return
+        if scope["method"] == "OPTIONS":  # not a preflight: what the API allows, not the chat app's 404
+            await send({"type": "http.response.start", "status": 204,
+                        "headers": [(b"allow", b"GET, POST, OPTIONS"), *cors]})
+            await send({"type": "http.response.body", "body": b""})
+            return
         key = self.settings.api_key
         if key and not self._authorized(headers.get("authorization", ""), key):
             message = "Missing or wrong API key: send Authorization: Bearer <key>."

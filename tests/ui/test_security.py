@@ -206,3 +206,14 @@ def test_uptime_checkers_may_use_head(settings, tmp_path) -> None:
         for path in ("/healthz", "/widget", "/embed.js"):
             r = c.head(path)
             assert r.status_code == 200 and r.content == b"", path
+
+
+def test_an_options_request_that_is_no_preflight_gets_the_allowed_methods_once(settings, tmp_path) -> None:
+    """With the chat mounted, Gradio's own CORS layer must not answer /api/* a second time."""
+    app = create_app(settings.model_copy(update={"rate_limit": 0}), FakeAssistant(),  # type: ignore[arg-type]
+                     FeedbackStore(tmp_path / "f.sqlite3"))
+    with TestClient(app) as c:
+        r = c.options("/api/ask", headers={"Origin": "http://localhost:3000"})
+        assert r.status_code == 204 and "POST" in r.headers["allow"]
+        assert r.headers.get_list("access-control-allow-origin") == ["http://localhost:3000"]
+        assert c.options("/api/ask", headers={"Origin": "https://evil.example.net"}).status_code == 403
