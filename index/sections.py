@@ -51,6 +51,7 @@ class Section:
 
 
 MAX_DOCUMENT_BYTES = 5 * 1024 * 1024  # about 9 minutes of embedding on 2 CPU cores
+_YAML_LINE = re.compile(r"^(?:[\w.-]+\s*:(?:\s|$)|\s+\S|-\s|#)")  # "title: x", an indented or list line, a comment
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(?:.*\n)*?(?:---|\.\.\.)[ \t]*(?:\n|\Z)")
 
 
@@ -82,7 +83,8 @@ def load_document(path: Path) -> Document:
         ) from None
     markdown = path.suffix.lower() != ".txt"
     front = _FRONT_MATTER.match(text) if markdown else None
-    if front:  # blanked, not cut: every offset into the text stays as it was
+    if front and all(_YAML_LINE.match(line) for line in front.group(0).splitlines()[1:-1] if line.strip()):
+        # blanked, not cut: every offset into the text stays as it was
         text = re.sub(r"[^\n]", " ", front.group(0)) + text[front.end():]
     if not text.strip():
         raise DocumentError(f"{path}: the document is empty")

@@ -213,3 +213,9 @@ def test_a_document_over_the_size_limit_is_a_clear_error(tmp_path: Path, monkeyp
     big.write_text("Word is here. " * 200, encoding="utf-8")
     with pytest.raises(DocumentError, match=r"big.txt: 0.0 MB, over the 0 MB a document may have; split it"):
         load_document(big)
+
+
+def test_a_rule_at_the_top_of_a_markdown_file_is_no_front_matter(tmp_path: Path) -> None:
+    sections = md(tmp_path, "---\n# Leave\nStaff get 25 days of leave.\n\n---\n# Pay\nPaid monthly.\n")
+    leave = next(s for s in sections if s.title == "Leave")
+    assert "25 days" in leave.text and "Pay" in [s.title for s in sections]
