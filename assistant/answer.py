@@ -118,7 +118,8 @@ class ExtractiveAnswerer:
         return chosen
 
     def runners_up(self, result: SearchResult, exclude: set[int]) -> list[Candidate]:
-        """The top section's other sentences, best first."""
+        """The top section's other sentences, best first (scored as ``_best_in`` scores the top
+        section's: its relative score is 1)."""
         if not result.hits:
             return []
         hit = result.hits[0]

@@ -171,8 +171,9 @@ class Assistant:
         if x["query"] != x["question"] and result.hits:
             # A follow-up: sections come from the expanded query blended with the follow-up's own
             # words, sentences from its own words, and what the answers before said is not said
-            # again ("Why?", "Tell me more"): a section's sentence already given is left out while
-            # the section has another; a section's only sentence is kept, at a lower score.
+            # again ("Why?", "Tell me more"): sentences already given are left out, and a section
+            # with nothing new gives way to the next. Only when every one was given are they kept,
+            # at a lower score (said again rather than nothing).
             own = self.search.search(x["question"])
             result = self.search.blend(result, own, FOLLOW_UP_OWN_WEIGHT)
             self.search.rescore_sentences(result, x["question"], own.query_vector)
@@ -183,7 +184,7 @@ class Assistant:
                 for hit, scores in zip(result.hits, fresh, strict=True):
                     hit.sentence_scores = scores
                 result.hits = [hit for hit in result.hits if hit.sentence_scores]
-            else:  # everything found was said: say it again rather than nothing
+            else:
                 for hit in result.hits:
                     for i in hit.sentence_scores:
                         if catalog.sentences[i].text in said:
@@ -191,26 +192,39 @@ class Assistant:
         chosen = self.extractive.select(x["query"], result, catalog) if result.hits else []
         follow_up = x["query"] != x["question"]
         reason = self.abstainer.decide(x["question"], result, chosen, catalog, follow_up=follow_up)
-        if reason == "not_in_document" and chosen and len(result.parts) <= 1 and self.abstainer.lacks_only_the_fact(
-                x["question"], result, chosen, catalog, follow_up=follow_up):
-            # "When did the company go public?": the best sentences of the top section speak of
-            # the company but give no date of listing; another of its sentences may give the asked
-            # fact, and answers alone when it passes the same evidence check.
-            for cand in self.extractive.runners_up(result, {c.index for c in chosen})[:FACT_TRIES]:
-                if self.abstainer.decide(x["question"], result, [cand], catalog, follow_up=follow_up) is None:
-                    return Decision(x["question"], x["history"], x["query"], result, catalog, [cand], None)
+        if reason == "not_in_document" and chosen and len(result.parts) <= 1:
+            fact = self._fact_elsewhere(x["question"], result, chosen, catalog, follow_up)
+            if fact is not None:
+                return Decision(x["question"], x["history"], x["query"], result, catalog, [fact], None)
         if reason == "not_in_document" and len(result.parts) > 1:
             return self._answer_parts(x, result, catalog, follow_up)
-        if reason is None and len(chosen) > 1 and len(result.parts) <= 1 and (
-                DATE.search(x["question"]) or NUMERIC.search(x["question"])):
-            # "When did they go public?": where a sentence of a section gives the date of the event
-            # on its own, the section's other sentences go; its founding year would be read as the
-            # answer. Other sections keep theirs (they may answer what the date question assumes).
-            alone = {c.index for c in chosen
-                     if self.abstainer.decide(x["question"], result, [c], catalog, follow_up=follow_up) is None}
-            dated = {catalog.sentences[i].section_id for i in alone}
-            chosen = [c for c in chosen if c.index in alone or catalog.sentences[c.index].section_id not in dated]
+        if reason is None and len(chosen) > 1 and len(result.parts) <= 1:
+            chosen = self._only_what_dates_it(x["question"], result, chosen, catalog, follow_up)
         return Decision(x["question"], x["history"], x["query"], result, catalog, chosen, reason)
+
+    def _fact_elsewhere(self, question: str, result: SearchResult, chosen: list[Candidate], catalog: Catalog,
+                        follow_up: bool) -> Candidate | None:
+        """"When did the company go public?": the top section's best sentences speak of the company
+        but give no date of listing. When they are refused for that alone, another sentence of the
+        section that passes the same evidence check on its own answers instead."""
+        if not self.abstainer.lacks_only_the_fact(question, result, chosen, catalog, follow_up=follow_up):
+            return None
+        for cand in self.extractive.runners_up(result, {c.index for c in chosen})[:FACT_TRIES]:
+            if self.abstainer.decide(question, result, [cand], catalog, follow_up=follow_up) is None:
+                return cand
+        return None
+
+    def _only_what_dates_it(self, question: str, result: SearchResult, chosen: list[Candidate], catalog: Catalog,
+                            follow_up: bool) -> list[Candidate]:
+        """"When did they go public?": where a sentence of a section gives the date (or figure) of
+        the event on its own, the section's other sentences go; its founding year would be read as
+        the answer. Other sections keep theirs (they may answer what the question assumes)."""
+        if not (DATE.search(question) or NUMERIC.search(question)):
+            return chosen
+        alone = {c.index for c in chosen
+                 if self.abstainer.decide(question, result, [c], catalog, follow_up=follow_up) is None}
+        dated = {catalog.sentences[i].section_id for i in alone}
+        return [c for c in chosen if c.index in alone or catalog.sentences[c.index].section_id not in dated]
 
     def _answer_parts(self, x: dict[str, Any], result: SearchResult, catalog: Catalog, follow_up: bool) -> Decision:
         """"When did it go public, and what did its move into cars open up?": when the whole

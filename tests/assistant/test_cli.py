@@ -245,33 +245,26 @@ def test_a_bad_configuration_is_a_one_line_error_and_changes_nothing(env, argv, 
     assert not (tmp_path / "typo").exists()  # a mistyped data dir is not created
 
 
-def test_bad_question_sets_and_output_paths_are_one_line_errors(cli, tmp_path):
+def test_bad_question_sets_and_output_paths_are_one_line_errors_before_the_run(cli, tmp_path):
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"id": "q1", "type": "lookup", "question": "Who?", "gold_sections": []}\n{oops\n')
     tuned = tmp_path / "tuned.jsonl"
     tuned.write_text('{"id": "q1", "type": "lookup", "split": "tune", "question": "Who?", "gold_sections": []}\n')
-    for argv, fragment in [
-        (["eval", "--set", str(tmp_path / "none.jsonl")], "cannot read the question set"),
-        (["eval", "--set", str(bad)], "bad.jsonl, line 2: not valid JSON"),
-        (["eval", "--set", str(tuned), "--split", "heldout"], "no question has split 'heldout' (try --split all)"),
-        (["feedback", "export", "--output", str(tmp_path / "no" / "x.csv")], "No such file or directory"),
-    ]:
-        code, out, err = cli(*argv)
-        assert code in (1, 2) and err.startswith("error: ") and fragment in err, (argv, err)
-
-
-def test_an_empty_set_or_an_unwritable_report_fails_before_the_run(cli, tmp_path):
     empty = tmp_path / "empty.jsonl"
     empty.write_text("\n")
     good = tmp_path / "good.jsonl"
     good.write_text('{"id": "q1", "type": "lookup", "question": "Who founded Xiaomi?", "gold_sections": []}\n')
     for argv, fragment in [
+        (["eval", "--set", str(tmp_path / "none.jsonl")], "cannot read the question set"),
+        (["eval", "--set", str(bad)], "bad.jsonl, line 2: not valid JSON"),
+        (["eval", "--set", str(tuned), "--split", "heldout"], "no question has split 'heldout' (try --split all)"),
         (["eval", "--set", str(empty)], "no questions in the set"),
         (["eval", "--set", str(good), "--json", str(tmp_path / "no" / "r.json")], "cannot write the report"),
         (["eval", "--set", str(good), "--html", str(tmp_path / "no" / "r.html")], "cannot write the report"),
+        (["feedback", "export", "--output", str(tmp_path / "no" / "x.csv")], "No such file or directory"),
     ]:
         code, out, err = cli(*argv)
-        assert code == 2 and err.startswith("error: ") and fragment in err, (argv, err)
+        assert code in (1, 2) and err.startswith("error: ") and fragment in err, (argv, err)
         assert "hit@1" not in out  # nothing was run
 
 
