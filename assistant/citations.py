@@ -42,6 +42,8 @@ _MARKER = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
 _END = re.compile(r"[.!?]+[\"')]*(?:\s*\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\])*(?=\s|$)")
 _BULLET = re.compile(r"^\s*(?:[-*\u2022]|\d+[.)])\s+")
 _NUMBER = re.compile(r"\d")
+_MARKUP = re.compile(r"</?[A-Za-z][\w:-]*(?:\s[^<>]*)?/?>")  # "</source>": the prompt's tags, echoed
+_MIN_TERMS = 2  # a claim of one content word ("</source>" -> "source") states nothing to check
 
 
 @dataclass
@@ -57,7 +59,7 @@ class Claim:
 def split_claims(text: str) -> list[Claim]:
     """Split model output into sentences; markers after the final period belong to the sentence."""
     claims = []
-    for line in text.splitlines():
+    for line in _MARKUP.sub(" ", text).splitlines():
         line = _BULLET.sub("", line)
         pos = 0
         pieces = []
@@ -96,11 +98,12 @@ _ECHO = re.compile(r"^\W*(?:question|q)\s*:", re.I)
 
 
 def support(sentence: str, section_text: str) -> float:
-    """Share of the sentence's content words found in the section; 0 if it states a number it
-    lacks, if it is a question (a model echoing "Question: ...?" states nothing), or if it
-    negates what the section sentence closest to it affirms, or the reverse."""
+    """Share of the sentence's content words found in the section; 0 if it has fewer than two
+    content words, if it states a number it lacks, if it is a question (a model echoing
+    "Question: ...?" states nothing), or if it negates what the section sentence closest to it
+    affirms, or the reverse."""
     terms = _terms(sentence)
-    if not terms or not _numbers(sentence) <= _numbers(section_text):
+    if len(terms) < _MIN_TERMS or not _numbers(sentence) <= _numbers(section_text):
         return 0.0
     if sentence.rstrip().endswith("?") or _ECHO.match(sentence):
         return 0.0

@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Sequence
 
 from assistant.models import Turn
-from index.catalog import STOPWORDS, words
+from index.catalog import STOPWORDS, content_terms, words
 
 _FOLLOWUP_START = re.compile(
     r"^\s*(and|but|so|also|then|what about|how about|what else|why|how so|in what way|is that|does that"
@@ -136,7 +136,8 @@ class LLMQueryRewriter:
             condensed = self.condense(question, list(history)).strip()
         except Exception:  # noqa: BLE001 - a model or server error must not fail the question
             condensed = ""
-        context = set(words(question + " " + " ".join(t.content for t in history))) - STOPWORDS
-        if condensed and set(words(condensed)) & context and len(condensed) <= 500:
+        # Related to the conversation: a content word of it, not a citation marker ("[1]") or a number.
+        context = {t for t in content_terms(question + " " + " ".join(t.content for t in history)) if not t.isdigit()}
+        if condensed and set(content_terms(condensed)) & context and len(condensed) <= 500:
             return condensed
         return self.fallback.rewrite(question, history)

@@ -116,3 +116,13 @@ def test_quotes_are_verbatim_contiguous_document_text(real_assistant, sections) 
         assert document[citation.start : citation.end] == citation.quote
     assert "Hong Kong Stock Exchange in 2018" in answer.citations[0].quote
     assert "Xiaomi Home app" in answer.citations[1].quote
+
+
+def test_echoed_prompt_markup_and_one_word_fragments_back_nothing() -> None:
+    """A 270M model echoed "</source> [1]"; "source" is in "diversifies margin sources"."""
+    section = "The company monetizes across hardware, ads, and services, which diversifies margin sources."
+    assert split_claims("</source> [1] </source> [1]") == []
+    assert [c.text for c in split_claims("<answer>It monetizes ads and services. [1]</answer>")] == [
+        "It monetizes ads and services."]
+    assert support("Sources.", section) == 0.0  # one content word states nothing to check
+    assert support("It monetizes ads and services.", section) == 1.0

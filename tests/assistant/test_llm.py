@@ -225,3 +225,4 @@ def test_an_echoed_question_or_a_contradiction_is_not_shown_as_backed(real_assis
     _, answer = run(make(real_assistant, fake(f"Xiaomi was founded in 2010 by Lei Jun [1]. {bad}")))
     assert answer.answer == "Xiaomi was founded in 2010 by Lei Jun. [1]"
     assert len(answer.unsupported) == 1 and answer.unsupported[0].startswith(bad.split(" [")[0][:20])
+

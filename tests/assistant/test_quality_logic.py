@@ -147,6 +147,10 @@ def test_llm_condensed_follow_up_is_used_and_falls_back_on_failure() -> None:
     assert "redmi" in fallback.lower()
     unrelated = LLMQueryRewriter(lambda q, h: "zzz qqq").rewrite("And what about its pricing?", history)
     assert "redmi" in unrelated.lower()
+    # Citation markers and numbers the history carries ("[1]") do not make a reply related.
+    cited = [Turn("user", "Who founded Xiaomi?"), Turn("assistant", "It was founded in 2010 by Lei Jun. [1]")]
+    markers = LLMQueryRewriter(lambda q, h: "[1] [2] [3] [10] [11] 2010").rewrite("And who leads it?", cited)
+    assert "[" not in markers and "lei" in markers.lower()
 
 
 def test_requests_about_the_assistant_itself_are_injection() -> None:
