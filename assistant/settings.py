@@ -8,6 +8,7 @@ Usage::
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -41,7 +42,7 @@ class Settings(BaseSettings):
         default_factory=lambda: [BUNDLED_DOCUMENT],
         description="Document(s) indexed by `assistant index` with no arguments; comma-separated.",
     )
-    collection: str = Field("sections", description="Name of the Chroma collection.")
+    collection: str = Field("sections", description="Name of the Chroma collection (3-50 letters, digits, . _ -).")
     chroma_url: str | None = Field(
         None,
         description="URL of a Chroma server (http://host:port); unset = embedded store under data_dir.",
@@ -103,6 +104,21 @@ class Settings(BaseSettings):
     max_concurrency: int = Field(
         8, ge=1, description="Answers computed at once; more waiting requests get 503."
     )
+
+    @field_validator("collection")
+    @classmethod
+    def _collection_name(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{1,48}[A-Za-z0-9]", value):
+            raise ValueError(f"{value!r} is no Chroma collection name: 3-50 letters, digits, '.', '_' or '-', "
+                             "starting and ending with a letter or digit")
+        return value
+
+    @field_validator("data_dir", mode="before")
+    @classmethod
+    def _data_dir_given(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("is empty: give a folder, or unset it for the default .data")
+        return value
 
     @field_validator("query_lexicon", mode="before")
     @classmethod

@@ -27,7 +27,7 @@ from starlette.types import Receive, Scope, Send
 from assistant.models import Answer
 from assistant.service import Assistant, QuestionError, clean_question, parse_history
 from assistant.settings import Settings
-from index.store import EmbedderMismatchError
+from index.store import EmbedderMismatchError, StoreUnavailableError
 from ui.security import ConcurrencyLimit
 
 STREAM_EVENTS = ("token", "answer", "error")
@@ -224,6 +224,14 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def on_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         return error(exc.status_code, str(exc.detail), getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def on_crash(request: Request, exc: Exception) -> JSONResponse:
+        # Every error is JSON, a crash too; a Chroma server that is down is a 503 to retry.
+        name = type(exc).__name__
+        if isinstance(exc, StoreUnavailableError | ConnectionError) or name in ("ConnectError", "ConnectTimeout"):
+            return error(503, f"The index store cannot be reached ({name}); retry shortly.", {"Retry-After": "5"})
+        return error(500, f"The assistant failed: {name}.")
 
     @app.exception_handler(EmbedderMismatchError)
     async def on_mismatch(request: Request, exc: EmbedderMismatchError) -> JSONResponse:

@@ -231,6 +231,9 @@ def test_ask_names_the_part_of_a_question_the_document_does_not_answer(cli):
     ({"ASSISTANT_ABSTAIN_THRESHOLD": "nan"}, ["ask", "hi"], 2, "ASSISTANT_ABSTAIN_THRESHOLD"),
     ({"ASSISTANT_DATA_DIR": "{tmp}/typo/data"}, ["ask", "hi"], 1, "no index yet"),
     ({"ASSISTANT_DATA_DIR": "{tmp}/typo/data"}, ["eval"], 1, "no index yet"),
+    ({"ASSISTANT_DATA_DIR": ""}, ["index"], 2, "ASSISTANT_DATA_DIR: Value error, is empty"),
+    ({"ASSISTANT_COLLECTION": "my docs"}, ["index"], 2, "'my docs' is no Chroma collection name"),
+    ({"ASSISTANT_COLLECTION": ""}, ["ask", "hi"], 2, "ASSISTANT_COLLECTION"),
 ])
 def test_a_bad_configuration_is_a_one_line_error_and_changes_nothing(env, argv, code, fragment, tmp_path,
                                                                       monkeypatch, capsys):

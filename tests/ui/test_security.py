@@ -217,3 +217,24 @@ def test_an_options_request_that_is_no_preflight_gets_the_allowed_methods_once(s
         assert r.status_code == 204 and "POST" in r.headers["allow"]
         assert r.headers.get_list("access-control-allow-origin") == ["http://localhost:3000"]
         assert c.options("/api/ask", headers={"Origin": "https://evil.example.net"}).status_code == 403
+
+
+class _Down(FakeAssistant):
+    def __init__(self, exc: Exception) -> None:
+        self.exc = exc
+
+    def ask(self, question: object, history: object = None):
+        raise self.exc
+
+
+@pytest.mark.parametrize(("exc", "status", "fragment"), [
+    (ConnectionRefusedError("chroma down"), 503, "cannot be reached"),
+    (RuntimeError("bug"), 500, "The assistant failed: RuntimeError"),
+])
+def test_a_crash_or_an_unreachable_store_is_a_json_error(settings, tmp_path, exc, status, fragment) -> None:
+    app = create_app(settings.model_copy(update={"rate_limit": 0}), _Down(exc),  # type: ignore[arg-type]
+                     FeedbackStore(tmp_path / "f.sqlite3"), chat=False)
+    with TestClient(app, raise_server_exceptions=False) as c:
+        r = c.post("/api/ask", json=ASK)
+        assert r.status_code == status and fragment in r.json()["error"]
+        assert r.headers["content-type"] == "application/json"
