@@ -167,20 +167,21 @@ def build_chat(settings: Settings, assistant: Assistant, feedback: FeedbackStore
         messages.append({"role": "user", "content": escape(message or "")})
         messages.append({"role": "assistant", "content": "…"})
         index = len(messages) - 1
-        yield "", messages, turns
+        yield "", messages, turns  # the box is emptied once: what is typed while the answer streams stays
+        kept = gr.skip()
         answer: Answer | None = None
         try:
             for text, final in reply(assistant, message, history):
                 answer = final or answer
                 messages[index] = {"role": "assistant", "content": text}
-                yield "", messages, turns
+                yield kept, messages, turns
         except Exception as exc:  # an LLM server or the index failed: say so in the chat
             log.exception("chat answer failed")
             messages[index] = {"role": "assistant",
                                "content": f"⚠️ Sorry, the answer failed: {escape(str(exc))}"}
         turns.append({"index": index, "question": message or "",
                       "answer": answer.to_json() if answer else None})
-        yield "", messages, turns
+        yield kept, messages, turns
 
     def on_like(turns: list[dict[str, Any]] | None, data: gr.LikeData) -> None:
         record_like(store, turns or [], data.index, data.liked)
@@ -215,5 +216,8 @@ def build_chat(settings: Settings, assistant: Assistant, feedback: FeedbackStore
         send.click(**io, api_visibility="undocumented")
         examples.load_input_event.then(**io, api_visibility="undocumented")
         clear.click(lambda: ([], [], ""), outputs=[chatbot, turns, box], api_visibility="undocumented")
+        # The chat box's own trash icon forgets the conversation too: follow-ups and ratings must
+        # not reach turns the user no longer sees.
+        chatbot.clear(lambda: [], outputs=[turns], api_visibility="undocumented")
         chatbot.like(on_like, inputs=[turns], outputs=None, api_visibility="undocumented")
     return demo

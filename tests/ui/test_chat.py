@@ -167,3 +167,41 @@ def test_a_partial_answer_says_which_part_the_document_does_not_answer() -> None
     text = format_answer(answer, "What is the market capitalisation, and which brand targets enthusiasts?")
     assert "_Not in the document: “What is the market capitalisation”_" in text
     assert text.index("Not in the document") < text.index("**Sources**")
+
+
+def test_the_question_box_is_emptied_once_not_on_every_streamed_update(tmp_path: Path) -> None:
+    """Text typed while an answer streams stays in the box."""
+    fn = _chat_fn(build_chat(Settings(data_dir=tmp_path), FakeAssistant(), FeedbackStore(tmp_path / "f.sqlite3")))
+    boxes = [box for box, _, _ in fn("What does the appendix say?", [], [])]
+    assert boxes[0] == "" and len(boxes) > 2
+    assert all(box != "" for box in boxes[1:])  # later updates leave the box alone
+
+
+@pytest.mark.integration
+@pytest.mark.browser
+def test_the_chat_boxs_own_clear_icon_forgets_the_conversation(tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    fake = FakeAssistant()
+    demo = build_chat(Settings(data_dir=tmp_path), fake, FeedbackStore(tmp_path / "feedback.sqlite3"))
+    port = _free_port()
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update"])
+            page = browser.new_page()
+            page.goto(f"http://127.0.0.1:{port}/", wait_until="load", timeout=30000)
+            page.fill("#question textarea", "What does the appendix say?", timeout=30000)
+            page.keyboard.press("Enter")
+            page.get_by_text("Sources").wait_for(timeout=30000)
+            page.locator("#chatbot button[aria-label='Clear']").first.click()
+            page.get_by_text("Sources").wait_for(state="detached", timeout=30000)
+            page.fill("#question textarea", "And why?", timeout=30000)
+            page.keyboard.press("Enter")
+            page.get_by_text("Sources").wait_for(timeout=30000)
+            browser.close()
+    finally:
+        demo.close()
+    assert len(fake.histories) == 2 and fake.histories[1] == []  # the cleared turns are not sent
