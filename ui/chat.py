@@ -156,8 +156,15 @@ def build_chat(settings: Settings, assistant: Assistant, feedback: FeedbackStore
     from assistant.feedback import FeedbackStore
 
     store = feedback or FeedbackStore.for_settings(settings)
-    documents = assistant.health().get("documents") or []
-    names = ", ".join(f"`{d}`" for d in documents) if documents else "the indexed documents"
+
+    def header() -> str:
+        """The title names the live index's documents (read again on each page load: a re-index
+        while serving changes them)."""
+        documents = assistant.health().get("documents") or []
+        names = ", ".join(f"`{d}`" for d in documents) if documents else "the indexed documents"
+        return (f"# Ask the document\nQuestions about {names}. Answers quote the sections they come "
+                "from: each **[n]** points to a source listed under the answer. When the document "
+                "does not say, the assistant says so instead of guessing.")
 
     def submit(message: str, messages: list[dict[str, Any]] | None, turns: list[dict[str, Any]] | None
                ) -> Iterator[tuple[Any, list[dict[str, Any]], list[dict[str, Any]]]]:
@@ -190,12 +197,7 @@ def build_chat(settings: Settings, assistant: Assistant, feedback: FeedbackStore
     on_like.__annotations__ = {"turns": list, "data": gr.LikeData, "return": type(None)}
 
     with gr.Blocks(title="Document assistant") as demo:
-        gr.Markdown(
-            f"# Ask the document\nQuestions about {names}. Answers quote the sections they come "
-            "from: each **[n]** points to a source listed under the answer. When the document "
-            "does not say, the assistant says so instead of guessing.",
-            elem_id="chat-header",
-        )
+        title = gr.Markdown(header(), elem_id="chat-header")
         chatbot = gr.Chatbot(
             label="Chat", height=520, sanitize_html=True, render_markdown=True, latex_delimiters=[],
             feedback_options=("Like", "Dislike"), buttons=["copy"], elem_id="chatbot",
@@ -220,4 +222,6 @@ def build_chat(settings: Settings, assistant: Assistant, feedback: FeedbackStore
         # not reach turns the user no longer sees.
         chatbot.clear(lambda: [], outputs=[turns], api_visibility="undocumented")
         chatbot.like(on_like, inputs=[turns], outputs=None, api_visibility="undocumented")
+        demo.load(lambda: (header(), gr.Dataset(samples=[[q] for q in example_questions(assistant)])),
+                  outputs=[title, examples.dataset], api_visibility="undocumented")
     return demo

@@ -205,3 +205,28 @@ def test_the_chat_boxs_own_clear_icon_forgets_the_conversation(tmp_path: Path) -
     finally:
         demo.close()
     assert len(fake.histories) == 2 and fake.histories[1] == []  # the cleared turns are not sent
+
+
+@pytest.mark.integration
+@pytest.mark.browser
+def test_the_page_names_the_documents_indexed_when_it_loads(tmp_path: Path) -> None:
+    """A re-index while serving changes the documents: a page loaded after it names the new ones."""
+    from playwright.sync_api import sync_playwright
+
+    fake = FakeAssistant()
+    demo = build_chat(Settings(data_dir=tmp_path), fake, FeedbackStore(tmp_path / "feedback.sqlite3"))
+    fake.health = lambda: {"documents": ["staff-handbook.md"]}  # type: ignore[method-assign]
+    port = _free_port()
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update"])
+            page = browser.new_page()
+            page.goto(f"http://127.0.0.1:{port}/", wait_until="load", timeout=30000)
+            page.locator("#chat-header").get_by_text("staff-handbook.md").wait_for(timeout=30000)
+            assert "evil" not in page.locator("#chat-header").inner_text()
+            browser.close()
+    finally:
+        demo.close()
