@@ -90,6 +90,18 @@ class FeedbackStore:
             conn.commit()
             return int(cur.lastrowid or 0)
 
+    def rerate(self, row_id: int, rating: str | None) -> None:
+        """Change the rating of row ``row_id`` (a thumb turned from up to down), or remove it
+        (None: the thumb undone), so that one answer holds one rating."""
+        if rating is not None and rating not in RATINGS:
+            raise ValueError(f"rating must be one of {', '.join(RATINGS)} (got {rating!r}).")
+        with self._lock, closing(self._connect()) as conn:
+            if rating is None:
+                conn.execute("DELETE FROM feedback WHERE id = ?", (row_id,))
+            else:
+                conn.execute("UPDATE feedback SET rating = ? WHERE id = ?", (rating, row_id))
+            conn.commit()
+
     def rows(self) -> list[dict[str, Any]]:
         """Every rating, oldest first, with citations decoded to a list."""
         if not self.path.exists():

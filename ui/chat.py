@@ -140,13 +140,22 @@ def rating_of(liked: Any) -> str | None:
 
 
 def record_like(store: FeedbackStore, turns: list[dict[str, Any]], index: Any, liked: Any) -> int | None:
-    """Store a thumbs up/down on the chat message at ``index``; None for errors or an undone like."""
+    """Store a thumbs up/down on the chat message at ``index``; None for errors or an undone like.
+    One answer holds one rating: a thumb turned over changes the stored row, one undone removes
+    it (the row id is kept on the turn)."""
     rating = rating_of(liked)
     index = index[0] if isinstance(index, (list, tuple)) else index
     turn = next((t for t in turns if t["index"] == index), None)
-    if rating is None or turn is None or turn["answer"] is None:
+    if turn is None or turn["answer"] is None:
         return None
-    return store.record(turn["question"], turn["answer"], rating, "chat")
+    if turn.get("rated") is not None:
+        store.rerate(turn["rated"], rating)
+        turn["rated"] = turn["rated"] if rating is not None else None
+        return turn["rated"]
+    if rating is None:
+        return None
+    turn["rated"] = store.record(turn["question"], turn["answer"], rating, "chat")
+    return turn["rated"]
 
 
 def build_chat(settings: Settings, assistant: Assistant, feedback: FeedbackStore | None = None) -> gr.Blocks:
@@ -190,11 +199,13 @@ def build_chat(settings: Settings, assistant: Assistant, feedback: FeedbackStore
                       "answer": answer.to_json() if answer else None})
         yield kept, messages, turns
 
-    def on_like(turns: list[dict[str, Any]] | None, data: gr.LikeData) -> None:
-        record_like(store, turns or [], data.index, data.liked)
+    def on_like(turns: list[dict[str, Any]] | None, data: gr.LikeData) -> list[dict[str, Any]]:
+        turns = list(turns or [])
+        record_like(store, turns, data.index, data.liked)
+        return turns  # with the rated row's id, for a thumb turned over later
 
     # Gradio finds LikeData through real (not string) annotations.
-    on_like.__annotations__ = {"turns": list, "data": gr.LikeData, "return": type(None)}
+    on_like.__annotations__ = {"turns": list, "data": gr.LikeData, "return": list}
 
     with gr.Blocks(title="Document assistant") as demo:
         title = gr.Markdown(header(), elem_id="chat-header")
@@ -221,7 +232,7 @@ def build_chat(settings: Settings, assistant: Assistant, feedback: FeedbackStore
         # The chat box's own trash icon forgets the conversation too: follow-ups and ratings must
         # not reach turns the user no longer sees.
         chatbot.clear(lambda: [], outputs=[turns], api_visibility="undocumented")
-        chatbot.like(on_like, inputs=[turns], outputs=None, api_visibility="undocumented")
+        chatbot.like(on_like, inputs=[turns], outputs=[turns], api_visibility="undocumented")
         demo.load(lambda: (header(), gr.Dataset(samples=[[q] for q in example_questions(assistant)])),
                   outputs=[title, examples.dataset], api_visibility="undocumented")
     return demo

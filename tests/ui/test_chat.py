@@ -151,11 +151,15 @@ def test_browser_shows_html_literally_and_stores_a_thumbs_up(tmp_path: Path) -> 
             assert bot.locator("img[src=x], script, i").count() == 0
             page.locator("#chatbot button[aria-label='Like']").last.click()
             page.wait_for_timeout(1500)
+            liked = [(r["question"], r["rating"]) for r in store.rows()]
+            page.locator("#chatbot button[aria-label='Dislike']").last.click()  # turned over
+            page.wait_for_timeout(1500)
             browser.close()
     finally:
         demo.close()
     assert alerts == []
-    assert [(r["question"], r["rating"]) for r in store.rows()] == [("What does the appendix say?", "up")]
+    assert liked == [("What does the appendix say?", "up")]
+    assert [(r["question"], r["rating"]) for r in store.rows()] == [("What does the appendix say?", "down")]
 
 
 def test_a_partial_answer_says_which_part_the_document_does_not_answer() -> None:
@@ -230,3 +234,16 @@ def test_the_page_names_the_documents_indexed_when_it_loads(tmp_path: Path) -> N
             browser.close()
     finally:
         demo.close()
+
+
+def test_a_thumb_turned_over_or_undone_leaves_one_rating_or_none(tmp_path: Path) -> None:
+    store = FeedbackStore(tmp_path / "feedback.sqlite3")
+    fn = _chat_fn(build_chat(Settings(data_dir=tmp_path), FakeAssistant(), store))
+    _, turns = _run(fn, "What does the appendix say?", [], [])
+    record_like(store, turns, 1, True)
+    record_like(store, turns, 1, False)  # turned from up to down
+    assert [(r["question"], r["rating"]) for r in store.rows()] == [("What does the appendix say?", "down")]
+    record_like(store, turns, 1, "")  # undone
+    assert store.rows() == []
+    record_like(store, turns, 1, True)  # rated again
+    assert [r["rating"] for r in store.rows()] == ["up"]
