@@ -201,6 +201,23 @@ def test_widget_names_the_part_of_a_question_the_document_does_not_answer(browse
     page.context.close()
 
 
+def test_widget_shows_what_a_follow_up_searched_for(browser, site) -> None:
+    from playwright.sync_api import expect
+
+    _, host_url = site
+    page, problems = open_page(browser, host_url, viewport={"width": 1280, "height": 800})
+    frame = ask_in_widget(page, FOUNDED)
+    expect(frame.get_by_test_id("searched-query")).to_have_count(0)  # a question of its own
+    frame.get_by_test_id("widget-input").fill("And when did it go public?")
+    frame.get_by_test_id("widget-input").press("Enter")
+    expect(frame.get_by_test_id("assistant-answer")).to_have_count(2, timeout=30_000)
+    second = frame.get_by_test_id("assistant-answer").nth(1)
+    expect(second).to_contain_text("Hong Kong Stock Exchange")
+    expect(second.get_by_test_id("searched-query")).to_contain_text("Searched for: \u201cAnd when did it go public?")
+    assert problems == []
+    page.context.close()
+
+
 def test_widget_is_full_width_on_a_375px_phone(browser, site, artifacts_dir) -> None:
     from playwright.sync_api import expect
 

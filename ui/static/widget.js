@@ -126,6 +126,12 @@
       note.setAttribute("data-testid", "not-answered");
       bubble.appendChild(note);
     }
+    if (answer.query && answer.query.trim() !== question.trim() && !answer.abstained) {
+      // A follow-up is searched with words from the turns before it: say what was searched.
+      var searched = el("p", "searched", "Searched for: \u201c" + answer.query + "\u201d");
+      searched.setAttribute("data-testid", "searched-query");
+      bubble.appendChild(searched);
+    }
     if (sources) bubble.appendChild(sources);
     bubble.appendChild(renderRating(question, answer));
     turns.push({ role: "user", content: question }, { role: "assistant", content: answer.answer });
