@@ -150,7 +150,8 @@ def record_like(store: FeedbackStore, turns: list[dict[str, Any]], index: Any, l
         return None
     if turn.get("rated") is not None:
         store.rerate(turn["rated"], rating)
-        turn["rated"] = turn["rated"] if rating is not None else None
+        if rating is None:
+            turn["rated"] = None
         return turn["rated"]
     if rating is None:
         return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -124,39 +125,45 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.mark.integration
-@pytest.mark.browser
-def test_browser_shows_html_literally_and_stores_a_thumbs_up(tmp_path: Path) -> None:
+@contextmanager
+def chat_page(demo: Any) -> Iterator[Any]:
+    """The chat served on a free port, open in headless Chromium; both closed after."""
     from playwright.sync_api import sync_playwright
 
-    store = FeedbackStore(tmp_path / "feedback.sqlite3")
-    demo = build_chat(Settings(data_dir=tmp_path), FakeAssistant(), store)
     port = _free_port()
     demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
-    alerts: list[str] = []
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
                 "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                 "--disable-component-update"])
             page = browser.new_page()
-            page.on("dialog", lambda d: (alerts.append(d.message), d.dismiss()))
             page.goto(f"http://127.0.0.1:{port}/", wait_until="load", timeout=30000)
-            page.fill("#question textarea", "What does the appendix say?", timeout=30000)
-            page.keyboard.press("Enter")
-            page.get_by_text("Sources").wait_for(timeout=30000)
-            bot = page.locator("#chatbot")
-            assert "<script>alert(1)</script>" in bot.inner_text()
-            assert "<img src=x onerror=alert(1)>" in bot.inner_text()
-            assert bot.locator("img[src=x], script, i").count() == 0
-            page.locator("#chatbot button[aria-label='Like']").last.click()
-            page.wait_for_timeout(1500)
-            liked = [(r["question"], r["rating"]) for r in store.rows()]
-            page.locator("#chatbot button[aria-label='Dislike']").last.click()  # turned over
-            page.wait_for_timeout(1500)
+            yield page
             browser.close()
     finally:
         demo.close()
+
+
+@pytest.mark.integration
+@pytest.mark.browser
+def test_browser_shows_html_literally_and_stores_a_thumbs_up(tmp_path: Path) -> None:
+    store = FeedbackStore(tmp_path / "feedback.sqlite3")
+    alerts: list[str] = []
+    with chat_page(build_chat(Settings(data_dir=tmp_path), FakeAssistant(), store)) as page:
+        page.on("dialog", lambda d: (alerts.append(d.message), d.dismiss()))
+        page.fill("#question textarea", "What does the appendix say?", timeout=30000)
+        page.keyboard.press("Enter")
+        page.get_by_text("Sources").wait_for(timeout=30000)
+        bot = page.locator("#chatbot")
+        assert "<script>alert(1)</script>" in bot.inner_text()
+        assert "<img src=x onerror=alert(1)>" in bot.inner_text()
+        assert bot.locator("img[src=x], script, i").count() == 0
+        page.locator("#chatbot button[aria-label='Like']").last.click()
+        page.wait_for_timeout(1500)
+        liked = [(r["question"], r["rating"]) for r in store.rows()]
+        page.locator("#chatbot button[aria-label='Dislike']").last.click()  # turned over
+        page.wait_for_timeout(1500)
     assert alerts == []
     assert liked == [("What does the appendix say?", "up")]
     assert [(r["question"], r["rating"]) for r in store.rows()] == [("What does the appendix say?", "down")]
@@ -184,30 +191,16 @@ def test_the_question_box_is_emptied_once_not_on_every_streamed_update(tmp_path:
 @pytest.mark.integration
 @pytest.mark.browser
 def test_the_chat_boxs_own_clear_icon_forgets_the_conversation(tmp_path: Path) -> None:
-    from playwright.sync_api import sync_playwright
-
     fake = FakeAssistant()
-    demo = build_chat(Settings(data_dir=tmp_path), fake, FeedbackStore(tmp_path / "feedback.sqlite3"))
-    port = _free_port()
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
-    try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
-                "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update"])
-            page = browser.new_page()
-            page.goto(f"http://127.0.0.1:{port}/", wait_until="load", timeout=30000)
-            page.fill("#question textarea", "What does the appendix say?", timeout=30000)
-            page.keyboard.press("Enter")
-            page.get_by_text("Sources").wait_for(timeout=30000)
-            page.locator("#chatbot button[aria-label='Clear']").first.click()
-            page.get_by_text("Sources").wait_for(state="detached", timeout=30000)
-            page.fill("#question textarea", "And why?", timeout=30000)
-            page.keyboard.press("Enter")
-            page.get_by_text("Sources").wait_for(timeout=30000)
-            browser.close()
-    finally:
-        demo.close()
+    with chat_page(build_chat(Settings(data_dir=tmp_path), fake, FeedbackStore(tmp_path / "f.sqlite3"))) as page:
+        page.fill("#question textarea", "What does the appendix say?", timeout=30000)
+        page.keyboard.press("Enter")
+        page.get_by_text("Sources").wait_for(timeout=30000)
+        page.locator("#chatbot button[aria-label='Clear']").first.click()
+        page.get_by_text("Sources").wait_for(state="detached", timeout=30000)
+        page.fill("#question textarea", "And why?", timeout=30000)
+        page.keyboard.press("Enter")
+        page.get_by_text("Sources").wait_for(timeout=30000)
     assert len(fake.histories) == 2 and fake.histories[1] == []  # the cleared turns are not sent
 
 
@@ -215,25 +208,12 @@ def test_the_chat_boxs_own_clear_icon_forgets_the_conversation(tmp_path: Path) -
 @pytest.mark.browser
 def test_the_page_names_the_documents_indexed_when_it_loads(tmp_path: Path) -> None:
     """A re-index while serving changes the documents: a page loaded after it names the new ones."""
-    from playwright.sync_api import sync_playwright
-
     fake = FakeAssistant()
     demo = build_chat(Settings(data_dir=tmp_path), fake, FeedbackStore(tmp_path / "feedback.sqlite3"))
     fake.health = lambda: {"documents": ["staff-handbook.md"]}  # type: ignore[method-assign]
-    port = _free_port()
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
-    try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
-                "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update"])
-            page = browser.new_page()
-            page.goto(f"http://127.0.0.1:{port}/", wait_until="load", timeout=30000)
-            page.locator("#chat-header").get_by_text("staff-handbook.md").wait_for(timeout=30000)
-            assert "evil" not in page.locator("#chat-header").inner_text()
-            browser.close()
-    finally:
-        demo.close()
+    with chat_page(demo) as page:
+        page.locator("#chat-header").get_by_text("staff-handbook.md").wait_for(timeout=30000)
+        assert "evil" not in page.locator("#chat-header").inner_text()
 
 
 def test_a_thumb_turned_over_or_undone_leaves_one_rating_or_none(tmp_path: Path) -> None:
