@@ -19,6 +19,8 @@ import shutil
 import sqlite3
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -59,6 +61,17 @@ class StoreUnavailableError(RuntimeError):
     """The Chroma server cannot be reached."""
 
 
+@contextmanager
+def _reachable() -> Iterator[None]:
+    """A Chroma server gone away mid-run (httpx's connect and read errors) is a StoreUnavailableError."""
+    import httpx
+
+    try:
+        yield
+    except httpx.TransportError as exc:
+        raise StoreUnavailableError(f"the Chroma server cannot be reached ({type(exc).__name__})") from exc
+
+
 class EmbedderMismatchError(RuntimeError):
     """The index holds another embedding model's vectors than the one configured."""
 
@@ -83,7 +96,8 @@ class ChromaStore:
 
     def active_generation(self) -> str | None:
         """Name of the live collection, or None before the first build."""
-        meta = self._pointer().metadata or {}
+        with _reachable():
+            meta = self._pointer().metadata or {}
         return meta.get("active") or None
 
     def _open(self) -> Any:
@@ -157,8 +171,9 @@ class ChromaStore:
         per kind on a large index; callers split the hits by ``metadata["kind"]``.
         """
         collection = self._collection if self._collection is not None else self._open()
-        result = collection.query(query_embeddings=[vector.tolist()], n_results=k,
-                                  include=["metadatas", "distances"])
+        with _reachable():
+            result = collection.query(query_embeddings=[vector.tolist()], n_results=k,
+                                      include=["metadatas", "distances"])
         return [
             Hit(rid, "", dict(meta), 1.0 - float(dist))
             for rid, meta, dist in zip(result["ids"][0], result["metadatas"][0], result["distances"][0], strict=True)

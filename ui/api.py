@@ -229,8 +229,9 @@ def install_error_handlers(app: FastAPI) -> None:
     async def on_crash(request: Request, exc: Exception) -> JSONResponse:
         # Every error is JSON, a crash too; a Chroma server that is down is a 503 to retry.
         name = type(exc).__name__
-        if isinstance(exc, StoreUnavailableError | ConnectionError) or name in ("ConnectError", "ConnectTimeout"):
-            return error(503, f"The index store cannot be reached ({name}); retry shortly.", {"Retry-After": "5"})
+        if isinstance(exc, StoreUnavailableError | ConnectionError):
+            why = str(exc) if isinstance(exc, StoreUnavailableError) else f"the index store cannot be reached ({name})"
+            return error(503, f"{why[:1].upper()}{why[1:]}; retry shortly.", {"Retry-After": "5"})
         return error(500, f"The assistant failed: {name}.")
 
     @app.exception_handler(EmbedderMismatchError)
