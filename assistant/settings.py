@@ -95,6 +95,11 @@ class Settings(BaseSettings):
         default_factory=list,
         description="Extra origins allowed to call /api/* and frame /widget; comma-separated.",
     )
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Host names the server answers to (`*.corp` for subdomains); comma-separated. Unset: "
+                    "localhost names only when bound to 127.0.0.1, any when bound to another address.",
+    )
     api_key: str | None = Field(
         None, description="When set, /api/* requires `Authorization: Bearer <key>`."
     )
@@ -134,10 +139,27 @@ class Settings(BaseSettings):
             raise ValueError(f"the query lexicon {value} is not a file (set it to `off` for none)")
         return value
 
-    @field_validator("documents", "allowed_origins", mode="before")
+    @field_validator("documents", "allowed_origins", "allowed_hosts", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         return _split_list(value)
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        for origin in value:
+            if origin != "*" and not re.fullmatch(r"https?://[^/\s?#]+/?", origin, re.I):
+                raise ValueError(f"{origin!r} is no origin: give scheme://host[:port] (https://wiki.corp), or *")
+        return value
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _hosts(cls, value: list[str]) -> list[str]:
+        for host in value:
+            if not re.fullmatch(r"\*|(\*\.)?[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]", host):
+                raise ValueError(f"{host!r} is no host name: give a name without scheme or port "
+                                 "(assistant.corp, *.intranet.corp), or *")
+        return value
 
     @property
     def chroma_dir(self) -> Path:

@@ -226,8 +226,9 @@ def build_chat(settings: Settings, assistant: Assistant, feedback: FeedbackStore
         io: dict[str, Any] = {"fn": submit, "inputs": [box, chatbot, turns],
                               "outputs": [box, chatbot, turns],
                               "concurrency_limit": settings.max_concurrency}
-        box.submit(**io, api_name="ask")
-        send.click(**io, api_visibility="undocumented")
+        # Enter and the Ask button are one event: a question sent while an answer streams is asked
+        # when that answer is done (with it as history), not dropped or run beside it.
+        gr.on([box.submit, send.click], **io, api_name="ask", trigger_mode="always_last")
         examples.load_input_event.then(**io, api_visibility="undocumented")
         clear.click(lambda: ([], [], ""), outputs=[chatbot, turns, box], api_visibility="undocumented")
         # The chat box's own trash icon forgets the conversation too: follow-ups and ratings must

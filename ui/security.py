@@ -71,6 +71,57 @@ class OriginPolicy:
         return "frame-ancestors " + " ".join(sources)
 
 
+def _is_loopback(address: str) -> bool:
+    return address in ("localhost", "::1") or address.startswith("127.")
+
+
+def host_name(header: str) -> str:
+    """The host name of a Host header, without port or IPv6 brackets, lower case."""
+    header = header.strip().lower()
+    if header.startswith("["):
+        return header[1:header.find("]")] if "]" in header else header[1:]
+    return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
+
+
+class HostPolicy:
+    """Which Host headers the server answers: a page on another domain that its DNS points at
+    this machine (DNS rebinding) must not reach a server meant for localhost.
+
+    Listed names (``*.corp`` matches subdomains) and the localhost names always; with none listed,
+    only the localhost names when the server is bound to a loopback address, else any name (a
+    server on the network cannot know which names point at it).
+    """
+
+    def __init__(self, allowed: Iterable[str] = (), bind_host: str | None = None) -> None:
+        self.allowed = [h.strip().lower() for h in allowed if h.strip()]
+        self.open = not self.allowed and (bind_host is None or not _is_loopback(bind_host))
+
+    def allows(self, header: str | None) -> bool:
+        if self.open or "*" in self.allowed:
+            return True
+        name = host_name(header or "")
+        if _is_loopback(name):
+            return True
+        return any(name == h or (h.startswith("*.") and name.endswith(h[1:])) for h in self.allowed)
+
+
+class HostGuard:
+    """ASGI middleware: 400 for a request whose Host header :class:`HostPolicy` refuses."""
+
+    def __init__(self, app: ASGIApp, policy: HostPolicy) -> None:
+        self.app = app
+        self.policy = policy
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket") and not self.policy.allows(Headers(scope=scope).get("host")):
+            if scope["type"] == "websocket":
+                await send({"type": "websocket.close", "code": 1008})
+                return
+            await _send_json(send, 400, {"error": "This host name is not served here (ASSISTANT_ALLOWED_HOSTS)."}, [])
+            return
+        await self.app(scope, receive, send)
+
+
 class RateLimiter:
     """A sliding one-minute window per client key, in memory (one process)."""
 

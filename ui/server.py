@@ -19,15 +19,17 @@ from fastapi import FastAPI
 from assistant.service import Assistant
 from assistant.settings import Settings
 from ui.api import build_api, install_error_handlers
-from ui.security import ApiGuard, OriginPolicy, RateLimiter
+from ui.security import ApiGuard, HostGuard, HostPolicy, OriginPolicy, RateLimiter
 from ui.widget import build_widget_routes
 
 log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings, assistant: Assistant, feedback: Any | None = None,
-               chat: bool = True) -> FastAPI:
-    """Build the FastAPI app; ``chat=False`` leaves out the Gradio UI (faster API-only tests)."""
+               chat: bool = True, bind_host: str | None = None) -> FastAPI:
+    """Build the FastAPI app; ``chat=False`` leaves out the Gradio UI (faster API-only tests).
+    ``bind_host`` is the address it will be served on: bound to a loopback address, it answers
+    only localhost names unless ``ASSISTANT_ALLOWED_HOSTS`` lists others (see HostPolicy)."""
     if feedback is None:
         from assistant.feedback import FeedbackStore
 
@@ -47,6 +49,7 @@ def create_app(settings: Settings, assistant: Assistant, feedback: Any | None = 
 
         app = gr.mount_gradio_app(app, build_chat(settings, assistant, feedback), path="/",
                                   footer_links=["api"], show_error=False)
+    app.add_middleware(HostGuard, policy=HostPolicy(settings.allowed_hosts, bind_host))  # outermost
     return app
 
 
@@ -56,7 +59,7 @@ def serve(settings: Settings, assistant: Assistant, host: str = "127.0.0.1", por
 
     print("Warming up the assistant ...", flush=True)
     assistant.warm_up()
-    app = create_app(settings, assistant)
+    app = create_app(settings, assistant, bind_host=host)
     print(f"Chat: http://{host}:{port}/   API docs: http://{host}:{port}/docs   "
           f"Widget demo: http://{host}:{port}/embed/demo", flush=True)
     uvicorn.run(app, host=host, port=port, log_level="info", timeout_graceful_shutdown=3)

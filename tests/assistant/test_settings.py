@@ -61,3 +61,23 @@ def test_cli_data_dir_flag_and_environment_reach_the_settings(monkeypatch, tmp_p
     assert _settings(build_parser().parse_args(["ask", "x"])).data_dir == tmp_path / "env"
     args = build_parser().parse_args(["--data-dir", str(tmp_path / "flag"), "ask", "x"])
     assert _settings(args).data_dir == tmp_path / "flag"
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("ASSISTANT_ALLOWED_ORIGINS", "wiki.corp"), ("ASSISTANT_ALLOWED_ORIGINS", "https://wiki.corp/page"),
+    ("ASSISTANT_ALLOWED_HOSTS", "https://assistant.corp"), ("ASSISTANT_ALLOWED_HOSTS", "assistant.corp:7860"),
+])
+def test_an_origin_or_host_name_that_is_neither_is_a_settings_error(monkeypatch, name, value):
+    from pydantic import ValidationError
+
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValidationError, match="is no (origin|host name)"):
+        Settings()
+
+
+def test_origins_and_host_names_are_comma_separated_lists(monkeypatch):
+    monkeypatch.setenv("ASSISTANT_ALLOWED_ORIGINS", "https://wiki.corp, http://portal.corp:8080/")
+    monkeypatch.setenv("ASSISTANT_ALLOWED_HOSTS", "assistant.corp,*.intranet.corp")
+    s = Settings()
+    assert s.allowed_origins == ["https://wiki.corp", "http://portal.corp:8080/"]
+    assert s.allowed_hosts == ["assistant.corp", "*.intranet.corp"]

@@ -61,8 +61,8 @@ def run_app(app: Any) -> tuple[str, Any, threading.Thread]:
     return f"http://127.0.0.1:{port}", server, thread
 
 
-def run_host_page(html: str) -> tuple[str, ThreadingHTTPServer]:
-    """Another origin (another port) serving one page."""
+def run_host_page(html: str, address: str = "127.0.0.1") -> tuple[str, ThreadingHTTPServer]:
+    """Another origin (another port, or another address) serving one page."""
     body = html.encode()
 
     class Handler(BaseHTTPRequestHandler):
@@ -76,9 +76,9 @@ def run_host_page(html: str) -> tuple[str, ThreadingHTTPServer]:
         def log_message(self, *args: Any) -> None:
             pass
 
-    httpd = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+    httpd = ThreadingHTTPServer((address, free_port()), Handler)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    return f"http://127.0.0.1:{httpd.server_address[1]}/", httpd
+    return f"http://{address}:{httpd.server_address[1]}/", httpd
 
 
 def serve_both(app: Any, tag_attributes: str = "") -> Iterator[tuple[str, str]]:
@@ -181,6 +181,8 @@ def test_widget_on_another_origin_streams_a_cited_answer(browser, site, artifact
     answer.get_by_test_id("feedback-up").click()
     expect(answer).to_contain_text("Thanks!")
     page.screenshot(path=str(artifacts_dir / "widget-desktop.png"))
+    page.wait_for_timeout(2500)  # past the wait for the chat's "ready" message
+    expect(page.get_by_test_id("assistant-unavailable")).to_have_count(0)
     assert problems == []
     rows = FeedbackStore(feedback_path).rows()
     assert rows and rows[-1]["source"] == "widget" and rows[-1]["rating"] == "up"
@@ -267,6 +269,25 @@ def test_widget_without_the_key_shows_the_401_message(browser, hostile_site) -> 
     page.get_by_test_id("widget-send").click()
     expect(page.get_by_test_id("assistant-error")).to_contain_text("API key")
     page.context.close()
+
+
+def test_widget_on_a_page_not_allowed_to_frame_it_says_which_setting_allows_it(browser, hostile_site) -> None:
+    """127.0.0.2 is not localhost to the origin policy: the browser refuses to frame the chat,
+    and the panel explains instead of staying empty."""
+    from playwright.sync_api import expect
+
+    base, _ = hostile_site
+    host_url, httpd = run_host_page(f'<script src="{base}/embed.js" defer></script>', address="127.0.0.2")
+    try:
+        page, _problems = open_page(browser, host_url)
+        page.get_by_test_id("assistant-launcher").click()
+        note = page.get_by_test_id("assistant-unavailable")
+        expect(note).to_be_visible(timeout=30_000)
+        expect(note).to_contain_text(f"ASSISTANT_ALLOWED_ORIGINS={host_url.rstrip('/')}")
+        expect(page.get_by_test_id("assistant-frame")).to_be_hidden()
+        page.context.close()
+    finally:
+        httpd.shutdown()
 
 
 def test_demo_page_shows_the_tag_in_use(browser, site) -> None:

@@ -227,3 +227,32 @@ def test_a_thumb_turned_over_or_undone_leaves_one_rating_or_none(tmp_path: Path)
     assert store.rows() == []
     record_like(store, turns, 1, True)  # rated again
     assert [r["rating"] for r in store.rows()] == ["up"]
+
+
+class SlowAssistant(FakeAssistant):
+    """Streams each word a little apart, so a second question can be sent mid-answer."""
+
+    def stream(self, question: object, history: object = None) -> Iterator[tuple[str, Any]]:
+        import time
+
+        for item in super().stream(question, history):
+            time.sleep(0.15)
+            yield item
+
+
+@pytest.mark.integration
+@pytest.mark.browser
+def test_a_question_sent_while_an_answer_streams_is_asked_after_it(tmp_path: Path) -> None:
+    slow = SlowAssistant()
+    with chat_page(build_chat(Settings(data_dir=tmp_path), slow, FeedbackStore(tmp_path / "f.sqlite3"))) as page:
+        page.fill("#question textarea", "What does the appendix say?", timeout=30000)
+        page.keyboard.press("Enter")
+        page.locator("#chatbot").get_by_text("It says").wait_for(timeout=30000)  # streaming
+        page.fill("#question textarea", "And why?")
+        page.locator("#question textarea").press("Enter")
+        page.locator("#chatbot").get_by_text("And why?").wait_for(timeout=30000)
+        page.locator("#chatbot").get_by_text("Sources").nth(1).wait_for(timeout=30000)
+        text = page.locator("#chatbot").inner_text()
+    assert text.index("What does the appendix say?") < text.index("And why?")
+    assert len(slow.histories) == 2
+    assert slow.histories[1][0]["content"] == "What does the appendix say?"  # the first is its history

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from assistant.feedback import FeedbackStore
 from assistant.models import Answer, Citation
-from ui.security import OriginPolicy, RateLimiter
+from ui.security import HostPolicy, OriginPolicy, RateLimiter
 from ui.server import create_app
 
 HOSTILE = "<script>alert('x')</script> <img src=x onerror=\"alert('y')\">"
@@ -36,6 +36,43 @@ def make_client(settings, tmp_path, **update: Any) -> TestClient:
 
 
 ASK = {"question": "What does the badge section say?"}
+
+
+
+# --- Host names (DNS rebinding) --------------------------------------------------
+def test_a_server_bound_to_localhost_refuses_other_host_names(settings, tmp_path) -> None:
+    """A page on evil.example whose DNS now points at 127.0.0.1 sends its own origin and Host:
+    same-origin to itself, but not a name this server answers to."""
+    s = settings.model_copy(update={"rate_limit": 0})
+    app = create_app(s, FakeAssistant(), FeedbackStore(tmp_path / "f.sqlite3"), chat=False,  # type: ignore[arg-type]
+                     bind_host="127.0.0.1")
+    evil = TestClient(app, base_url="http://evil.example:7860")
+    r = evil.post("/api/ask", json=ASK, headers={"Origin": "http://evil.example:7860"})
+    assert r.status_code == 400 and "ASSISTANT_ALLOWED_HOSTS" in r.json()["error"]
+    assert evil.get("/widget").status_code == 400
+    for local in ("http://localhost:7860", "http://127.0.0.1:7860", "http://[::1]:7860"):
+        assert TestClient(app, base_url=local).post("/api/ask", json=ASK).status_code == 200
+
+
+def test_listed_host_names_are_served_and_a_network_bound_server_serves_any(settings, tmp_path) -> None:
+    s = settings.model_copy(update={"rate_limit": 0, "allowed_hosts": ["assistant.corp", "*.intranet.corp"]})
+    app = create_app(s, FakeAssistant(), FeedbackStore(tmp_path / "f.sqlite3"), chat=False,  # type: ignore[arg-type]
+                     bind_host="0.0.0.0")
+    assert TestClient(app, base_url="https://assistant.corp").get("/healthz").status_code == 200
+    assert TestClient(app, base_url="https://chat.intranet.corp").get("/healthz").status_code == 200
+    assert TestClient(app, base_url="https://evil.example").get("/healthz").status_code == 400
+    assert TestClient(app, base_url="https://intranet.corp.evil.example").get("/healthz").status_code == 400
+    open_app = create_app(settings, FakeAssistant(), FeedbackStore(tmp_path / "g.sqlite3"), chat=False,  # type: ignore[arg-type]
+                          bind_host="0.0.0.0")
+    assert TestClient(open_app, base_url="http://10.1.2.3:7860").get("/healthz").status_code == 200
+
+
+def test_host_policy_unit() -> None:
+    local = HostPolicy([], "127.0.0.1")
+    assert local.allows("localhost:7860") and local.allows("127.0.0.1") and local.allows("[::1]:80")
+    assert not local.allows("evil.example") and not local.allows(None) and not local.allows("localhost.evil.example")
+    assert HostPolicy([], "0.0.0.0").allows("anything.example")
+    assert HostPolicy(["*"], "127.0.0.1").allows("anything.example")
 
 
 # --- CORS ----------------------------------------------------------------------

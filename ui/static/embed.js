@@ -52,6 +52,7 @@
     ".close { background: transparent; border: none; color: #fff; font-size: 22px;",
     "  line-height: 1; cursor: pointer; padding: 2px 6px; }",
     "iframe { border: 0; width: 100%; flex: 1; background: #fff; }",
+    ".note { margin: 16px; color: #333; overflow-wrap: anywhere; }",
     "@media (max-width: 480px) {",
     "  .panel { inset: 0; width: 100%; height: 100%; max-height: none; border-radius: 0; }",
     "  .panel.open + .launcher, .launcher.hidden { display: none; }",
@@ -97,6 +98,19 @@
   root.appendChild(launcher);
 
   var frame = null;
+  var ready = false;
+  var note = null;
+  function explain() {  // the frame loaded without the chat saying it is ready
+    if (ready || note) return;
+    note = document.createElement("p");
+    note.setAttribute("data-testid", "assistant-unavailable");
+    note.setAttribute("role", "alert");
+    note.className = "note";
+    note.textContent = "The assistant could not be shown on this page. If its server is running, " +
+      "ask the team that runs it to allow this site: ASSISTANT_ALLOWED_ORIGINS=" + location.origin;
+    frame.style.display = "none";
+    panel.appendChild(note);
+  }
   function open() {
     if (!frame) {  // the chat is loaded on first open only
       var params = new URLSearchParams({ title: title, color: color });
@@ -106,6 +120,7 @@
       frame.setAttribute("data-testid", "assistant-frame");
       frame.setAttribute("allow", "clipboard-write");
       frame.src = widgetUrl + "#" + params.toString();  // a fragment never reaches server logs
+      frame.addEventListener("load", function () { setTimeout(explain, 2000); });
       panel.appendChild(frame);
     }
     panel.classList.add("open");
@@ -126,7 +141,9 @@
   });
   close.addEventListener("click", shut);
   window.addEventListener("message", function (event) {
-    if (event.origin === serverOrigin && event.data && event.data.type === "assistant:close") shut();
+    if (event.origin !== serverOrigin || !event.data) return;
+    if (event.data.type === "assistant:close") shut();
+    if (event.data.type === "assistant:ready") ready = true;
   });
   document.addEventListener("keydown", function (event) {
     if (event.key === "Escape" && panel.classList.contains("open")) shut();

@@ -213,4 +213,7 @@
     if (event.key === "Escape") parent.postMessage({ type: "assistant:close" }, "*");
   });
   input.focus();
+  // Tells the host page the chat loaded: a frame the browser refused (this origin is not in
+  // ASSISTANT_ALLOWED_ORIGINS) or could not load never says so, and the host page explains why.
+  if (parent !== window) parent.postMessage({ type: "assistant:ready" }, "*");
 })();
