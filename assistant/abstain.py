@@ -68,6 +68,15 @@ INJECTION = re.compile(
     r"|env vars)\b",
     re.I,
 )
+# A message that only greets, thanks, signs off or asks what the assistant is: no question of the
+# documents, and no search. Answered with prompts/greeting.txt (reason "greeting").
+_SOCIAL_WORD = (r"(?:hi|hello|hey|hiya|howdy|yo|good (?:morning|afternoon|evening|day)"
+                r"|thanks?(?: you)?(?: (?:so|very) much)?|thx|ty|many thanks|cheers|great|ok(?:ay)?|cool|nice"
+                r"|perfect|awesome|brilliant|lovely|got it|understood"
+                r"|that'?s (?:great|helpful|all|it)|helpful|bye|goodbye|see you|later|help|help me|please help"
+                r"|who are you|what are you|what can you do|what do you do|how does this work|how do i use (?:this|you)"
+                r"|are you there|you there|there|again|a lot|lots|anyway|all|so)")
+GREETING = re.compile(rf"^\W*{_SOCIAL_WORD}(?:[\s,!.?:;)(-]+{_SOCIAL_WORD})*[\s,!.?:;)(-]*$", re.I)
 TASK = re.compile(
     r"(?:^|[.!?]\s+)\s*(?:please\s+|can you\s+|could you\s+|now\s+)?(write|translate|compose|generate|draw|sing"
     r"|code|program|implement|solve|calculate|compute|play|book|order|tell me a (?:joke|story|poem))\b"
@@ -823,6 +832,8 @@ class Abstainer:
         """None to answer, else why not. A follow-up's relevance was shown by the turn it follows."""
         if INJECTION.search(question):
             return "injection"
+        if GREETING.match(question):
+            return "greeting"
         if not chosen or not result.hits:
             return "not_in_document"
         ev = self.evidence(question, result, chosen, catalog, follow_up)

@@ -24,7 +24,7 @@ from typing import Any, Protocol
 
 from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrough
 
-from assistant.abstain import ASKS, DATE, INJECTION, NUMERIC, Abstainer, ChitChat
+from assistant.abstain import ASKS, DATE, INJECTION, NUMERIC, SUPERLATIVE, Abstainer, ChitChat
 from assistant.answer import Candidate, ExtractiveAnswerer
 from assistant.models import Answer, Turn
 from assistant.prompts import load_text
@@ -32,7 +32,7 @@ from assistant.retriever import HybridSearch, SearchResult, SectionRetriever
 from assistant.rewrite import LLMQueryRewriter, QueryRewriter
 from assistant.settings import Settings
 from assistant.spelling import Speller
-from index.catalog import Catalog
+from index.catalog import Catalog, content_terms
 
 StreamEvent = tuple[str, Any]  # ("token", str) | ("answer", Answer)
 MAX_HISTORY_TURNS = 1000
@@ -48,6 +48,22 @@ OVERVIEW = re.compile(  # a request about the whole document, not one of its par
     r"|\b(?:main|key)\s+(?:points|takeaways|ideas|message)\s+of\s+(?:this|the)\s+(?:document|report|text)\b",
     re.I,
 )
+# A follow-up is not told again what the answers before said ("Why?", "How so?", "What does it
+# need to do to keep that going?") unless it asks for a fact they may hold ("Where?", "Who
+# founded it?", "Which one is the largest?") or turns to another subject ("And the premium
+# line?"), where a sentence given before may answer. Asking for more ("Who else?") always gets
+# something new.
+ASKS_FOR_MORE = re.compile(
+    r"\b(?:more|else|further|besides|additional|elaborate|expand|continue|go on|keep going|details?|examples?"
+    r"|such as|like what|for instance)\b", re.I)
+# "And Europe?", "What about services?": the question before, of another subject.
+OTHER_SUBJECT = re.compile(
+    r"^\W*(?:(?:and\s+)?(?:what|how)\s+about|and)\s+(?!(?:why|how|what|when|where|who|which|is|are|was|were|do|does"
+    r"|did|can|could|should|would|will|so|then|also|that|this|it|they)\b)\w", re.I)
+ASKS_FOR_A_FACT = re.compile(
+    r"\b(?:where|when|who|whom|whose|which|what year|how (?:many|much|long|old|often)|first|last|earliest|latest)\b",
+    re.I)
+SAID_SHARE = 0.6  # a sentence most of whose words an earlier answer used was given by it
 FOLLOW_UP_OWN_WEIGHT = 0.5  # a follow-up's own words next to its expanded query (tuned on follow-ups)
 FACT_TRIES = 6  # other sentences of the top section tried for a fact the chosen ones lack
 
@@ -143,6 +159,11 @@ class Assistant:
         self.speller = Speller(extra_known=search.lexicon.words())
         self.decide_chain = self._build_decide_chain()
         self._lock = threading.Lock()
+        # The assistant's own refusals (prompts/abstain.txt, off_topic.txt, refuse.txt), as a client
+        # sends them back in the history, whatever documents they named.
+        self._refusal = re.compile("|".join(
+            ".*?".join(re.escape(part) for part in load_text(name).strip().split("{documents}"))
+            for name in ("abstain", "off_topic", "refuse", "greeting")), re.S)
 
     # --- the chain -------------------------------------------------------------
     def _build_decide_chain(self) -> Runnable:
@@ -168,29 +189,17 @@ class Assistant:
             chosen = self.extractive.select(x["query"], result, catalog) if result.hits else []
             reason = None if chosen else "not_in_document"
             return Decision(x["question"], x["history"], x["query"], result, catalog, chosen, reason)
-        if x["query"] != x["question"] and result.hits:
+        follow_up = x["query"] != x["question"]
+        if follow_up and result.hits and content_terms(x["question"]):
             # A follow-up: sections come from the expanded query blended with the follow-up's own
-            # words, sentences from its own words, and what the answers before said is not said
-            # again ("Why?", "Tell me more"): sentences already given are left out, and a section
-            # with nothing new gives way to the next. Only when every one was given are they kept,
-            # at a lower score (said again rather than nothing).
+            # words, sentences from its own words ("Where?" has none: both come from the expanded
+            # query, "where? (... listed hong kong ...)").
             own = self.search.search(x["question"])
             result = self.search.blend(result, own, FOLLOW_UP_OWN_WEIGHT)
             self.search.rescore_sentences(result, x["question"], own.query_vector)
-            said = " ".join(t.content for t in x["history"] if t.role == "assistant")
-            fresh = [{i: v for i, v in hit.sentence_scores.items() if catalog.sentences[i].text not in said}
-                     for hit in result.hits]
-            if any(fresh):
-                for hit, scores in zip(result.hits, fresh, strict=True):
-                    hit.sentence_scores = scores
-                result.hits = [hit for hit in result.hits if hit.sentence_scores]
-            else:
-                for hit in result.hits:
-                    for i in hit.sentence_scores:
-                        if catalog.sentences[i].text in said:
-                            hit.sentence_scores[i] -= 0.2
+        if follow_up and result.hits and not self._may_repeat(x["question"]):
+            self._leave_out_what_was_said(x["question"], x["history"], result, catalog)
         chosen = self.extractive.select(x["query"], result, catalog) if result.hits else []
-        follow_up = x["query"] != x["question"]
         reason = self.abstainer.decide(x["question"], result, chosen, catalog, follow_up=follow_up)
         if reason == "not_in_document" and chosen and len(result.parts) <= 1:
             fact = self._fact_elsewhere(x["question"], result, chosen, catalog, follow_up)
@@ -201,6 +210,34 @@ class Assistant:
         if reason is None and len(chosen) > 1 and len(result.parts) <= 1:
             chosen = self._only_what_dates_it(x["question"], result, chosen, catalog, follow_up)
         return Decision(x["question"], x["history"], x["query"], result, catalog, chosen, reason)
+
+    @staticmethod
+    def _leave_out_what_was_said(follow_up: str, history: list[Turn], result: SearchResult, catalog: Catalog) -> None:
+        """What the answers before said is not said again ("Why?", "Tell me more"): sentences
+        already given are left out, and a section with nothing new gives way to the next. Only
+        when every one was given are they kept, at a lower score (said again rather than nothing)."""
+        said = " ".join(t.content for t in history if t.role == "assistant")
+        said_terms = set(content_terms(said))
+        asked = set(content_terms(follow_up)) - said_terms  # "Does it extend to cars?"
+
+        def given(text: str) -> bool:
+            """Quoted before, or said in other words (most of its words), with nothing the
+            follow-up asks of that the answers before did not say."""
+            terms = set(content_terms(text))
+            said_before = text in said or (bool(terms) and len(terms & said_terms) >= SAID_SHARE * len(terms))
+            return said_before and not terms & asked
+
+        fresh = [{i: v for i, v in hit.sentence_scores.items() if not given(catalog.sentences[i].text)}
+                 for hit in result.hits]
+        if any(fresh):
+            for hit, scores in zip(result.hits, fresh, strict=True):
+                hit.sentence_scores = scores
+            result.hits = [hit for hit in result.hits if hit.sentence_scores]
+        else:
+            for hit in result.hits:
+                for i in hit.sentence_scores:
+                    if given(catalog.sentences[i].text):
+                        hit.sentence_scores[i] -= 0.2
 
     def _fact_elsewhere(self, question: str, result: SearchResult, chosen: list[Candidate], catalog: Catalog,
                         follow_up: bool) -> Candidate | None:
@@ -260,6 +297,13 @@ class Assistant:
         return Decision(x["question"], x["history"], x["query"], result, catalog,
                         chosen[: self.settings.max_answer_sentences], None, missing)
 
+    def _may_repeat(self, follow_up: str) -> bool:
+        """Whether a follow-up may be answered by a sentence an earlier answer gave (see ASKS_FOR_A_FACT)."""
+        if ASKS_FOR_MORE.search(follow_up):
+            return False
+        return bool(ASKS_FOR_A_FACT.search(follow_up) or SUPERLATIVE.search(follow_up)
+                    or NUMERIC.search(follow_up) or DATE.search(follow_up) or OTHER_SUBJECT.search(follow_up))
+
     def decide(self, question: object, history: object = None) -> Decision:
         """Validate, rewrite, retrieve and decide whether the document answers."""
         text = clean_question(question, self.settings.max_question_chars)
@@ -268,6 +312,8 @@ class Assistant:
         catalog = self.search.catalog()
         text = self.speller.mend(text, catalog)
         turns = [Turn(t.role, self.speller.mend(t.content, catalog)) if t.role == "user" else t for t in turns]
+        # An earlier "The document does not say ..." holds no words of the conversation's subject.
+        turns = [t for t in turns if not (t.role == "assistant" and self._refusal.fullmatch(t.content.strip()))]
         return self.decide_chain.invoke({"question": text, "history": turns})
 
     # --- public surface ----------------------------------------------------------
@@ -321,7 +367,8 @@ class Assistant:
         docs = sorted({s.document for s in decision.catalog.sections.values()})
         names = ", ".join(docs) if docs else "the indexed documents"
         # An instruction is refused as one; a question off the documents is not told it was one.
-        prompt = {"injection": "refuse", "off_topic": "off_topic"}.get(decision.reason or "", "abstain")
+        prompt = {"injection": "refuse", "off_topic": "off_topic", "greeting": "greeting"}.get(decision.reason or "",
+                                                                                             "abstain")
         return Answer(answer=load_text(prompt).format(documents=names), abstained=True,
                       answered_by=self.answered_by, citations=[], query=decision.query,
                       reason=decision.reason or "")

@@ -350,3 +350,46 @@ def test_a_name_made_of_the_questions_words_answers_it(real_assistant, question)
     answer = real_assistant.ask(question)
     assert not answer.abstained, answer.reason
     assert "Xiaomi Home app" in answer.answer
+
+
+def _turns(*pairs: tuple[str, str]) -> list[dict[str, str]]:
+    return [t for q, a in pairs for t in ({"role": "user", "content": q}, {"role": "assistant", "content": a})]
+
+
+@pytest.mark.parametrize(("first", "follow_up", "phrase"), [
+    ("When did Xiaomi go public?", "where?", "Hong Kong Stock Exchange"),
+    ("When was Xiaomi founded?", "who founded it?", "Lei Jun"),
+    ("What does the report say about India?", "and Europe?", "Europe"),
+])
+def test_a_follow_up_asking_for_a_fact_the_last_answer_gave_gets_it_again(real_assistant, first, follow_up,
+                                                                          phrase) -> None:
+    """"Where?" after the listing: the answer before named the exchange; leaving out what it
+    said (as for "Tell me more") would leave out the answer."""
+    before = real_assistant.ask(first)
+    assert phrase in before.answer
+    answer = real_assistant.ask(follow_up, _turns((first, before.answer)))
+    assert not answer.abstained, answer.reason
+    assert phrase in answer.answer, answer.answer
+
+
+def test_a_follow_up_on_a_point_the_last_answer_left_out_gets_the_sentence_that_has_it(real_assistant) -> None:
+    """The answer before paraphrased a sentence without its "cars": that sentence is not given yet."""
+    history = _turns(("What is HyperOS about?", "HyperOS is Xiaomi's software layer focused on fluid performance, "
+                      "privacy controls, and tight integration across devices, with frequent feature updates."))
+    answer = real_assistant.ask("Does it extend to cars as well?", history)
+    assert "including cars in select markets" in answer.answer
+
+
+def test_an_earlier_refusal_lends_the_follow_up_no_words(real_assistant) -> None:
+    refused = real_assistant.ask("Who runs Xiaomi?")
+    assert refused.abstained
+    answer = real_assistant.ask("when did he start the company?", _turns(("Who runs Xiaomi?", refused.answer)))
+    assert not any(w in answer.query.lower() for w in ("guess", "find", ".txt", "business model"))
+    assert "2010" in answer.answer
+
+
+@pytest.mark.parametrize("message", ["thanks!", "great, thanks", "hello", "what can you do?"])
+def test_thanks_and_greetings_get_a_friendly_pointer_not_a_search(real_assistant, message) -> None:
+    answer = real_assistant.ask(message)
+    assert answer.abstained and answer.reason == "greeting" and answer.citations == []
+    assert "xiaomi-business-model.txt" in answer.answer and "does not say" not in answer.answer

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from assistant.abstain import INJECTION, TASK, Abstainer
+import pytest
+
+from assistant.abstain import GREETING, INJECTION, TASK, Abstainer
 from assistant.answer import Candidate
 from assistant.lexicon import RegisterLexicon
 from assistant.models import Turn
@@ -914,3 +916,16 @@ def test_the_bundled_lexicon_finds_needed_where_a_document_says_required() -> No
     lexicon = RegisterLexicon.load(BUNDLED_LEXICON)
     assert decide_with(catalog, "When is a doctor's note needed?", note, lexicon=lexicon) is None
     assert decide_with(catalog, "When do I need a doctor's note?", note, lexicon=lexicon) is None
+
+
+@pytest.mark.parametrize("message", ["thanks!", "Thank you so much", "hi", "Hello there", "great, thanks",
+                                     "ok, bye", "Good morning!", "who are you?", "What can you do?", "help"])
+def test_greetings_and_thanks_are_told_apart_from_questions(message) -> None:
+    assert GREETING.match(message)
+
+
+@pytest.mark.parametrize("message", ["hi, who founded Xiaomi?", "thanks, and when did it go public?",
+                                     "help me understand the risks", "ok so what about Redmi?", "Thanks to what?",
+                                     "What help does Xiaomi offer?"])
+def test_a_question_after_a_greeting_is_still_a_question(message) -> None:
+    assert not GREETING.match(message)
