@@ -54,7 +54,8 @@ def load_questions(limit: int | None = None) -> list[dict[str, Any]]:
 
 def child_env(data_dir: Path, **extra: str) -> dict[str, str]:
     env = dict(os.environ, ASSISTANT_DATA_DIR=str(data_dir), HF_HUB_OFFLINE="1",
-               TOKENIZERS_PARALLELISM="false", ANONYMIZED_TELEMETRY="False", **extra)
+               TOKENIZERS_PARALLELISM="false", ANONYMIZED_TELEMETRY="False",
+               GRADIO_ANALYTICS_ENABLED="False", **extra)
     env.pop("ASSISTANT_CHROMA_URL", None)
     return env
 

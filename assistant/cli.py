@@ -6,17 +6,18 @@ Usage::
     assistant ask "In what year was Xiaomi founded?"
     assistant ask --json "..."            # one JSON object
     echo '{"question": "..."}' | assistant ask --jsonl
-    assistant serve [--host H] [--port P]
+    assistant serve [--host H] [--port P] [--no-chat]
     assistant feedback export [--format jsonl|csv] [--output FILE]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -47,16 +48,42 @@ def cmd_index(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     paths = [Path(p) for p in args.paths] or list(settings.documents)
-    try:
-        store = build_store(settings)
-        embedder = build_embedder(settings)
-        report = index_documents(paths, store, embedder, max_tokens=settings.chunk_tokens,
-                                 replace=args.replace, progress=None if args.quiet else tqdm_progress)
-    except DocumentError as exc:
-        return _fail(f"{exc}. The existing index is unchanged.", EXIT_BAD_INPUT)
-    ChitChat(embedder, cache_dir=settings.data_dir).vectors()  # kept beside the index: a cold ask reads them
+    # Each run reads the stored documents and writes them back with its own: two at once would
+    # each drop the other's. One waits for the other (a cron job beside a manual run).
+    with _index_lock(settings.data_dir):
+        try:
+            store = build_store(settings)
+            embedder = build_embedder(settings)
+            report = index_documents(paths, store, embedder, max_tokens=settings.chunk_tokens,
+                                     replace=args.replace, progress=None if args.quiet else tqdm_progress)
+        except DocumentError as exc:
+            return _fail(f"{exc}. The existing index is unchanged.", EXIT_BAD_INPUT)
+        ChitChat(embedder, cache_dir=settings.data_dir).vectors()  # kept beside the index: a cold ask reads them
     print(report.summary())
     return 0
+
+
+@contextlib.contextmanager
+def _index_lock(data_dir: Path) -> Iterator[None]:
+    """An exclusive lock on ``data_dir/index.lock`` for one index run (one machine; with a Chroma
+    server, runs from several machines are not serialised)."""
+    import fcntl
+
+    from index.store import IndexMissingError
+
+    if data_dir.exists() and not data_dir.is_dir():
+        raise IndexMissingError(f"{data_dir} is a file")
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with open(data_dir / "index.lock", "a+") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"Waiting for another `assistant index` run on {data_dir} to finish ...", file=sys.stderr, flush=True)
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 # --- ask -----------------------------------------------------------------------
@@ -160,13 +187,35 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
     host = args.host or settings.host
     port = args.port or settings.port
+    problem = _cannot_listen(host, port)  # before the warm-up, not after it
+    if problem:
+        return _fail(f"cannot listen on {host}:{port}: {problem}. Choose another --port (ASSISTANT_PORT) "
+                     "or --host (ASSISTANT_HOST).")
     assistant = _build(args)
     if assistant is None:
         return 1
     from ui.server import serve
 
-    serve(settings, assistant, host=host, port=port)
+    serve(settings, assistant, host=host, port=port, chat=not args.no_chat)
     return 0
+
+
+def _cannot_listen(host: str, port: int) -> str | None:
+    """Why a server could not bind ``host:port`` (in use, no such address), or None."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        return f"no such address ({exc.strerror})"
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            return exc.strerror or str(exc)
+    return None
 
 
 # --- feedback ------------------------------------------------------------------
@@ -186,29 +235,35 @@ def cmd_feedback_export(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="assistant", description="Cited answers about your documents.")
     parser.add_argument("--data-dir", type=Path, help="index folder (default: ASSISTANT_DATA_DIR)")
+    # ... also after the subcommand ("assistant ask --data-dir X ..."); given there, it wins.
+    data_dir = argparse.ArgumentParser(add_help=False)
+    data_dir.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS, help="index folder")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("index", help="index .txt/.md documents (default: the bundled document)")
+    p = sub.add_parser("index", help="index .txt/.md documents (default: the bundled document)", parents=[data_dir])
     p.add_argument("paths", nargs="*", help="documents to index")
     p.add_argument("--replace", action="store_true", help="drop documents not named here from the index")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_index)
 
-    p = sub.add_parser("ask", help="ask a question")
+    p = sub.add_parser("ask", help="ask a question", parents=[data_dir])
     p.add_argument("question", nargs="*", help="the question")
     fmt = p.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="print one JSON object")
     fmt.add_argument("--jsonl", action="store_true", help="read JSON lines on stdin, write one per input")
     p.set_defaults(func=cmd_ask)
 
-    p = sub.add_parser("serve", help="serve the chat, the HTTP API and the widget")
+    p = sub.add_parser("serve", help="serve the chat, the HTTP API and the widget", parents=[data_dir])
     p.add_argument("--host", help="bind address (default 127.0.0.1)")
     p.add_argument("--port", type=_port, help="port, 1-65535 (default 7860)")
+    p.add_argument("--no-chat", action="store_true",
+                   help="leave out the chat page at / (API and widget only: with ASSISTANT_API_KEY, every question "
+                        "needs the key)")
     p.set_defaults(func=cmd_serve)
 
-    p = sub.add_parser("feedback", help="ratings given to answers in the chat/widget/API")
+    p = sub.add_parser("feedback", help="ratings given to answers in the chat/widget/API", parents=[data_dir])
     fsub = p.add_subparsers(dest="feedback_command", required=True)
-    p = fsub.add_parser("export", help="write every rating as JSON lines or CSV")
+    p = fsub.add_parser("export", help="write every rating as JSON lines or CSV", parents=[data_dir])
     p.add_argument("--format", choices=["jsonl", "csv"], default="jsonl", help="default jsonl")
     p.add_argument("--output", type=Path, help="file to write (default: stdout)")
     p.set_defaults(func=cmd_feedback_export)
@@ -217,7 +272,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("eval", "assistant.evaluate", "run the evaluation set and print the metrics"),
         ("bench", "assistant.bench", "measure index time, latency and memory"),
     ):
-        p = sub.add_parser(name, help=helptext, add_help=False)
+        p = sub.add_parser(name, help=helptext, add_help=False, parents=[data_dir])
         p.set_defaults(func=_delegate(module), delegated=True)
     return parser
 
@@ -245,6 +300,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no call to api.gradio.app on start
     parser = build_parser()
     args, rest = parser.parse_known_args(argv)
     if rest and not getattr(args, "delegated", False):

@@ -6,7 +6,8 @@ Usage::
     assistant eval --split tune --json r.json --html r.html
 
 Each question line: {"id", "type", "split", "question", "history", "gold_sections",
-"key_phrases", "expect_abstain"}. Metrics: hit@1, hit@3, MRR, key-phrase recall, abstention on
+"key_phrases", "expect_abstain"}; without "expect_abstain", the types "unanswerable", "injection"
+and "off_topic" are expected to be declined. Metrics: hit@1, hit@3, MRR, key-phrase recall, abstention on
 unanswerable, false refusals, follow-up hit@3, two-section coverage, quote fidelity, injection
 refusal, per type, and latency p50/p95.
 """
@@ -62,6 +63,15 @@ def load_questions(path: Path, split: str = "heldout") -> list[dict[str, Any]]:
     return chosen
 
 
+ABSTAINING_TYPES = ("unanswerable", "injection", "off_topic")
+
+
+def expects_abstention(q: dict[str, Any]) -> bool:
+    """``expect_abstain`` when given, else whether the type is one the assistant should decline."""
+    given = q.get("expect_abstain")
+    return bool(given) if given is not None else q.get("type") in ABSTAINING_TYPES
+
+
 def _percentile(values: list[float], p: float) -> float:
     if not values:
         return 0.0
@@ -87,7 +97,7 @@ def score_one(
     coverage = len(gold & set(cited)) / min(len(gold), 2) if gold else None
     return {
         "id": q["id"], "type": q["type"], "question": q["question"], "abstained": out["abstained"],
-        "expect_abstain": bool(q.get("expect_abstain")), "hit1": rank == 1, "hit3": rank is not None and rank <= 3,
+        "expect_abstain": expects_abstention(q), "hit1": rank == 1, "hit3": rank is not None and rank <= 3,
         "rr": 1 / rank if rank else 0.0, "recall": recall, "verbatim": verbatim, "coverage": coverage,
         "cited": cited, "gold": sorted(gold), "query": out.get("query", ""), "answer": out["answer"],
     }

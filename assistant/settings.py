@@ -9,6 +9,7 @@ Usage::
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -16,8 +17,12 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-BUNDLED_DOCUMENT = PROJECT_DIR / "documents" / "xiaomi-business-model.txt"
-PROMPTS_DIR = PROJECT_DIR / "prompts"
+# A checkout (or `pip install -e .`) reads prompts/ and documents/ beside the packages; an
+# installed wheel reads the copies under <prefix>/share/doc-assistant (pyproject's data-files).
+IN_CHECKOUT = (PROJECT_DIR / "prompts").is_dir()
+RESOURCE_DIR = PROJECT_DIR if IN_CHECKOUT else Path(sys.prefix) / "share" / "doc-assistant"
+BUNDLED_DOCUMENT = RESOURCE_DIR / "documents" / "xiaomi-business-model.txt"
+PROMPTS_DIR = RESOURCE_DIR / "prompts"
 QUERY_LEXICON = Path(__file__).resolve().parent / "data" / "register.tsv"
 
 
@@ -35,8 +40,9 @@ class Settings(BaseSettings):
 
     # --- documents and index -------------------------------------------------
     data_dir: Path = Field(
-        PROJECT_DIR / ".data",
-        description="Folder holding the Chroma index, the BM25 index and feedback (git-ignored).",
+        default_factory=lambda: (PROJECT_DIR if IN_CHECKOUT else Path.cwd()) / ".data",
+        description="Folder holding the Chroma index, the BM25 index and feedback (git-ignored); default: "
+                    "the checkout's .data (an installed wheel: .data in the working folder).",
     )
     documents: Annotated[list[Path], NoDecode] = Field(
         default_factory=lambda: [BUNDLED_DOCUMENT],
@@ -143,6 +149,20 @@ class Settings(BaseSettings):
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         return _split_list(value)
+
+    @field_validator("api_key")
+    @classmethod
+    def _key_given(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("is empty, which would turn the key check off: unset it for no key, or give the key")
+        return value
+
+    @field_validator("chroma_url")
+    @classmethod
+    def _chroma_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"https?://[^/\s?#]+/?", value.strip(), re.I):
+            raise ValueError(f"{value!r} is no server URL: give http://host:port, or unset it for the embedded store")
+        return value
 
     @field_validator("allowed_origins")
     @classmethod

@@ -85,6 +85,20 @@ def read_documents(paths: Sequence[Path]) -> list[tuple[Document, list[Section]]
     return out
 
 
+def _refuse_copies(loaded: list[tuple[Document, list[Section]]], chunks: list[Chunk], kept: list[Record]) -> None:
+    """A document with the same text as one already indexed under another name ("canteen-copy.txt",
+    "PARKING.MD") would have every answer quote the same sentence twice: refused before writing."""
+    stored: dict[str, set[tuple[tuple[str, ...], str]]] = {}  # document -> its (heading path, chunk text)s
+    for r in kept:
+        stored.setdefault(str(r.metadata.get("document")), set()).add((tuple(r.metadata.get("path") or ()), r.text))
+    for doc, _ in loaded:
+        texts = {(c.path, c.text) for c in chunks if c.document == doc.name}
+        same = next((name for name, held in stored.items() if held == texts), None)
+        if texts and same is not None:
+            raise DocumentError(f"{doc.name}: the same text as {same}, already indexed; index one of them "
+                                f"(--replace drops the documents not named)")
+
+
 def chunk_metadata(chunk: Chunk, source: str | None = None) -> dict[str, object]:
     """``source``: the file the document was read from (documents are cited by file name)."""
     meta: dict[str, object] = {
@@ -127,6 +141,7 @@ def index_documents(
         if name in names and before and before != sources.get(name):
             report.replaced[name] = before
     kept = [r for r in existing if not replace and r.metadata.get("document") not in names]
+    _refuse_copies(loaded, chunks, kept)
     old_for_docs = {r.id: r for r in existing if r.metadata.get("document") in names}
 
     # Vectors of another embedding model cannot be mixed with this one's: all are re-embedded.

@@ -236,5 +236,5 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(EmbedderMismatchError)
     async def on_mismatch(request: Request, exc: EmbedderMismatchError) -> JSONResponse:
-        # The index was rebuilt with another model while this server ran: it needs a restart.
-        return error(503, f"The index cannot be searched: {exc}, then restart the server.")
+        # The index was rebuilt with another model while this server ran.
+        return error(503, f"The index cannot be searched: {exc}; or restart the server with the index's model.")

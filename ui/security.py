@@ -49,13 +49,15 @@ class OriginPolicy:
     def __init__(self, extra: Iterable[str] = ()) -> None:
         self.extra = [_origin(o) for o in extra if o.strip()]
 
-    def allows(self, origin: str | None, own_origin: str | None = None) -> bool:
+    def allows(self, origin: str | None, own_host: str | None = None) -> bool:
         if not origin:
             return False
         origin = _origin(origin)
         if "*" in self.extra or origin in self.extra:
             return True
-        if own_origin and origin == _origin(own_origin):
+        # The server's own page: the origin's host and port are the Host header's, whatever the
+        # scheme (a TLS-terminating proxy in front talks plain HTTP to this server).
+        if own_host and urlsplit(origin).netloc == _origin(own_host):
             return True
         parts = urlsplit(origin)
         host = parts.hostname or ""
@@ -164,9 +166,9 @@ class ConcurrencyLimit:
         self._slots.release()
 
 
-def _own_origin(headers: Headers, scope: Scope) -> str | None:
-    host = headers.get("host")
-    return f"{scope.get('scheme', 'http')}://{host}" if host else None
+def _own_host(headers: Headers) -> str | None:
+    """The Host header (host[:port]) the request was sent to."""
+    return headers.get("host")
 
 
 async def _send_json(send: Send, status: int, body: dict[str, Any],
@@ -204,7 +206,7 @@ class ApiGuard:
         headers = Headers(scope=scope)
         origin = headers.get("origin")
         cors: list[tuple[bytes, bytes]] = []
-        if origin and self.policy.allows(origin, _own_origin(headers, scope)):
+        if origin and self.policy.allows(origin, _own_host(headers)):
             cors = [(b"access-control-allow-origin", origin.encode("latin-1")), (b"vary", b"Origin")]
         if scope["method"] == "OPTIONS" and "access-control-request-method" in headers:
             await self._preflight(send, cors)
@@ -218,12 +220,12 @@ class ApiGuard:
                         "headers": [(b"allow", b"GET, POST, OPTIONS"), *cors]})
             await send({"type": "http.response.body", "body": b""})
             return
+        if await self._limited(scope, send, cors):  # before the key: guessing keys is limited too
+            return
         key = self.settings.api_key
         if key and not self._authorized(headers.get("authorization", ""), key):
             message = "Missing or wrong API key: send Authorization: Bearer <key>."
             await _send_json(send, 401, {"error": message}, [(b"www-authenticate", b"Bearer"), *cors])
-            return
-        if await self._limited(scope, send, cors):
             return
         length = headers.get("content-length", "")
         too_large = {"error": f"The request body is over {MAX_BODY_BYTES} bytes."}

@@ -53,13 +53,14 @@ def create_app(settings: Settings, assistant: Assistant, feedback: Any | None = 
     return app
 
 
-def serve(settings: Settings, assistant: Assistant, host: str = "127.0.0.1", port: int = 7860) -> None:
+def serve(settings: Settings, assistant: Assistant, host: str = "127.0.0.1", port: int = 7860,
+          chat: bool = True) -> None:
     """Warm the assistant up (first answer is fast), then serve until interrupted."""
     import uvicorn
 
     print("Warming up the assistant ...", flush=True)
     assistant.warm_up()
-    app = create_app(settings, assistant, bind_host=host)
-    print(f"Chat: http://{host}:{port}/   API docs: http://{host}:{port}/docs   "
-          f"Widget demo: http://{host}:{port}/embed/demo", flush=True)
+    app = create_app(settings, assistant, chat=chat, bind_host=host)
+    print((f"Chat: http://{host}:{port}/   " if chat else "No chat page (--no-chat).   ")
+          + f"API docs: http://{host}:{port}/docs   Widget demo: http://{host}:{port}/embed/demo", flush=True)
     uvicorn.run(app, host=host, port=port, log_level="info", timeout_graceful_shutdown=3)

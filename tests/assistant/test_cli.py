@@ -225,7 +225,9 @@ def test_ask_names_the_part_of_a_question_the_document_does_not_answer(cli):
     ({"ASSISTANT_EMBEDDING_MODEL": "/nope"}, ["index"], 2, "ASSISTANT_EMBEDDING_MODEL: no model folder at /nope"),
     ({"ASSISTANT_EMBEDDING_MODEL": "{tmp}"}, ["index"], 2, "is not a sentence-transformers model folder"),
     ({"ASSISTANT_CHROMA_URL": "http://127.0.0.1:1"}, ["ask", "hi"], 1, "cannot reach the Chroma server at http://127.0.0.1:1"),
-    ({"ASSISTANT_DATA_DIR": "{file}"}, ["index"], 1, "Not a directory"),
+    ({"ASSISTANT_DATA_DIR": "{file}"}, ["index"], 2, "is a file"),
+    ({"ASSISTANT_API_KEY": ""}, ["ask", "hi"], 2, "ASSISTANT_API_KEY: Value error, is empty"),
+    ({"ASSISTANT_CHROMA_URL": "notaurl"}, ["ask", "hi"], 2, "'notaurl' is no server URL"),
     ({"ASSISTANT_DOCUMENTS": ""}, ["index"], 2, "no documents to index"),
     ({"ASSISTANT_ABSTAIN_THRESHOLD": "5"}, ["ask", "hi"], 2, "ASSISTANT_ABSTAIN_THRESHOLD"),
     ({"ASSISTANT_ABSTAIN_THRESHOLD": "nan"}, ["ask", "hi"], 2, "ASSISTANT_ABSTAIN_THRESHOLD"),
@@ -288,3 +290,112 @@ def test_serve_rejects_a_port_out_of_range(port, capsys):
     with pytest.raises(SystemExit) as exit_:
         main(["serve", "--port", port])
     assert exit_.value.code == 2 and "1 to 65535" in capsys.readouterr().err
+
+
+def test_two_index_runs_at_once_both_land(tmp_path):
+    """A cron job beside a manual run: the second waits for the first instead of dropping its document."""
+    (tmp_path / "canteen.txt").write_text("Canteen\nThe canteen opens at 8am on weekdays.\n")
+    (tmp_path / "parking.md").write_text("# Parking\nVisitors park in bay C.\n")
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "ASSISTANT_DATA_DIR": str(tmp_path / "data")}
+    exe = str(PROJECT_DIR / ".venv" / "bin" / "assistant")
+    runs = [subprocess.Popen([exe, "index", "--quiet", str(tmp_path / name)], env=env, text=True,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE) for name in ("canteen.txt", "parking.md")]
+    for run in runs:
+        assert run.wait(timeout=300) == 0, run.stderr.read() if run.stderr else ""
+    store = build_store(Settings(data_dir=tmp_path / "data"))
+    assert {r.metadata["document"] for r in store.records(with_embeddings=False)} == {"canteen.txt", "parking.md"}
+
+
+def test_a_copy_of_an_indexed_document_under_another_name_is_refused(tmp_path, real_embedder, monkeypatch, capsys):
+    monkeypatch.setattr("index.embeddings.build_embedder", lambda settings: real_embedder)
+    (tmp_path / "parking.md").write_text("# Parking\nVisitors park in bay C.\n")
+    (tmp_path / "PARKING.MD").write_text("# Parking\nVisitors park in bay C.\n")
+    data = str(tmp_path / "data")
+    assert main(["--data-dir", data, "index", "--quiet", str(tmp_path / "parking.md")]) == 0
+    assert main(["--data-dir", data, "index", "--quiet", str(tmp_path / "PARKING.MD")]) == 2
+    assert "the same text as parking.md, already indexed" in capsys.readouterr().err
+    store = build_store(Settings(data_dir=tmp_path / "data"))
+    assert {r.metadata["document"] for r in store.records(with_embeddings=False)} == {"parking.md"}
+
+
+def test_the_data_folder_may_follow_the_subcommand(cli, data_dir, capsys):
+    assert main(["ask", "--data-dir", data_dir, "Who founded Xiaomi?"]) == 0
+    assert "Lei Jun" in capsys.readouterr().out
+
+
+def test_serve_on_a_port_in_use_fails_at_once_naming_the_setting(capsys):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        t0 = time.monotonic()
+        assert main(["serve", "--port", str(taken.getsockname()[1])]) == 1
+    assert time.monotonic() - t0 < 5  # before the model is loaded
+    assert "Address already in use" in capsys.readouterr().err
+
+
+def test_serve_makes_no_request_outside_the_machine(data_dir, tmp_path):
+    """Every outbound HTTPS request would go through this proxy: none arrives while the server
+    starts and answers (Gradio's analytics and version check are off)."""
+    import socket
+    import threading
+    import urllib.request
+
+    seen: list[bytes] = []
+    proxy = socket.socket()
+    proxy.bind(("127.0.0.1", 0))
+    proxy.listen()
+    proxy.settimeout(0.5)
+
+    def watch() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = proxy.accept()
+            except OSError:
+                continue
+            seen.append(conn.recv(200))
+            conn.close()
+
+    stop = threading.Event()
+    threading.Thread(target=watch, daemon=True).start()
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    url = f"http://127.0.0.1:{proxy.getsockname()[1]}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GRADIO_")}
+    local = "127.0.0.1,localhost"
+    env.update({"HF_HUB_OFFLINE": "1", "ASSISTANT_DATA_DIR": data_dir, "HTTPS_PROXY": url, "HTTP_PROXY": url,
+                "https_proxy": url, "http_proxy": url, "NO_PROXY": local, "no_proxy": local})
+    server = subprocess.Popen([str(PROJECT_DIR / ".venv" / "bin" / "assistant"), "serve", "--port", str(port)],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as page:
+                    assert page.status == 200
+                break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            raise AssertionError("the server did not start")
+        time.sleep(3)  # what Gradio sends, it sends at start
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        stop.set()
+        proxy.close()
+    assert seen == []
+
+
+def test_serve_without_the_chat_page_serves_the_api_alone(monkeypatch):
+    calls: list[dict] = []
+    monkeypatch.setattr("assistant.cli._build", lambda args: object())
+    monkeypatch.setattr("ui.server.serve", lambda settings, assistant, **kw: calls.append(kw))
+    with __import__("socket").socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = str(free.getsockname()[1])
+    assert main(["serve", "--port", port, "--no-chat"]) == 0
+    assert main(["serve", "--port", port]) == 0
+    assert [c["chat"] for c in calls] == [False, True]

@@ -116,7 +116,9 @@ def test_origin_policy_unit() -> None:
     policy = OriginPolicy(["https://Intranet.Example.com/"])
     assert policy.allows("https://intranet.example.com")
     assert policy.allows("http://localhost:5173") and policy.allows("http://[::1]:80")
-    assert policy.allows("https://wiki.corp:443", own_origin="https://wiki.corp:443")
+    assert policy.allows("https://wiki.corp:8443", own_host="wiki.corp:8443")
+    assert policy.allows("https://wiki.corp", own_host="wiki.corp")  # TLS ended by a proxy in front
+    assert not policy.allows("https://wiki.corp.evil.net", own_host="wiki.corp")
     assert not policy.allows("https://intranet.example.com.evil.net")
     assert not policy.allows("null") and not policy.allows(None)
 
@@ -149,6 +151,22 @@ def test_rate_limit_answers_429_with_retry_after(settings, tmp_path) -> None:
     assert r.status_code == 429 and "Too many requests" in r.json()["error"]
     assert 1 <= int(r.headers["retry-after"]) <= 60
     assert c.get("/healthz").status_code == 200  # health checks are not limited
+
+
+def test_guessing_the_api_key_is_rate_limited_too(settings, tmp_path) -> None:
+    c = make_client(settings, tmp_path, rate_limit=3, api_key="s3cret")
+    codes = [c.post("/api/ask", json=ASK, headers={"Authorization": "Bearer guess"}).status_code for _ in range(4)]
+    assert codes == [401, 401, 401, 429]
+
+
+def test_the_chat_page_behind_a_tls_proxy_is_its_own_origin(settings, tmp_path) -> None:
+    """The proxy speaks HTTP to the server and keeps the Host: the page's https origin is its own."""
+    s = settings.model_copy(update={"rate_limit": 0, "allowed_hosts": ["assistant.corp"]})
+    app = create_app(s, FakeAssistant(), FeedbackStore(tmp_path / "f.sqlite3"), chat=False,  # type: ignore[arg-type]
+                     bind_host="127.0.0.1")
+    c = TestClient(app, base_url="http://assistant.corp")
+    r = c.post("/api/ask", json=ASK, headers={"Origin": "https://assistant.corp"})
+    assert r.status_code == 200 and r.headers["access-control-allow-origin"] == "https://assistant.corp"
 
 
 def test_rate_limiter_window_slides_per_client() -> None:
