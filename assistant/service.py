@@ -65,6 +65,7 @@ ASKS_FOR_A_FACT = re.compile(
     re.I)
 SAID_SHARE = 0.6  # a sentence most of whose words an earlier answer used was given by it
 FOLLOW_UP_OWN_WEIGHT = 0.5  # a follow-up's own words next to its expanded query (tuned on follow-ups)
+PART_SENTENCES = 5  # an answer about a whole part: its opening and up to four subsections' openings
 FACT_TRIES = 6  # other sentences of the top section tried for a fact the chosen ones lack
 
 
@@ -190,6 +191,14 @@ class Assistant:
             reason = None if chosen else "not_in_document"
             return Decision(x["question"], x["history"], x["query"], result, catalog, chosen, reason)
         follow_up = x["query"] != x["question"]
+        # "What are the key resources?": the part's opening and each subsection's, in order. Not
+        # for a follow-up ("What are the risks there?" asks about the subject before).
+        part = None if follow_up or INJECTION.search(x["question"]) else self.search.part_asked(x["question"])
+        if part is not None:
+            result = self.search.part_overview(part)
+            chosen = [Candidate(hit.section.sentences[0], rank, hit.score, set())
+                      for rank, hit in enumerate(result.hits[:PART_SENTENCES])]
+            return Decision(x["question"], x["history"], x["query"], result, catalog, chosen, None)
         if follow_up and result.hits and content_terms(x["question"]):
             # A follow-up: sections come from the expanded query blended with the follow-up's own
             # words, sentences from its own words ("Where?" has none: both come from the expanded

@@ -393,3 +393,19 @@ def test_thanks_and_greetings_get_a_friendly_pointer_not_a_search(real_assistant
     answer = real_assistant.ask(message)
     assert answer.abstained and answer.reason == "greeting" and answer.citations == []
     assert "xiaomi-business-model.txt" in answer.answer and "does not say" not in answer.answer
+
+
+@pytest.mark.parametrize(("question", "part"), [("What are Xiaomi's key resources?", "Key Resources"),
+                                                ("Who are Xiaomi's customers?", "Customer Segments"),
+                                                ("Tell me about the revenue model", "Revenue Model")])
+def test_a_question_naming_a_part_quotes_its_opening_and_its_subsections(real_assistant, question, part) -> None:
+    answer = real_assistant.ask(question)
+    assert not answer.abstained
+    paths = [c.path for c in answer.citations]
+    assert paths[0] == (part,) and len(paths) >= 4
+    assert all(len(p) == 2 and p[0] == part for p in paths[1:])  # the subsections, in the report's order
+
+
+def test_a_question_about_one_point_of_a_part_is_searched_not_summarised(real_assistant) -> None:
+    answer = real_assistant.ask("What are the risks of relying on a few chip suppliers?")
+    assert answer.citations[0].path != ("Challenges and Risks",)

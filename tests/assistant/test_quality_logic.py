@@ -929,3 +929,45 @@ def test_greetings_and_thanks_are_told_apart_from_questions(message) -> None:
                                      "What help does Xiaomi offer?"])
 def test_a_question_after_a_greeting_is_still_a_question(message) -> None:
     assert not GREETING.match(message)
+
+
+HANDBOOK_PARTS = """# Leave
+
+Staff have several kinds of leave.
+
+## Annual Leave
+
+Full-time staff get 25 days a year.
+
+## Sick Leave
+
+A doctor's note is required after 7 days.
+
+# Pay
+
+Pay is monthly.
+
+## Expenses
+
+Claims are made within 30 days.
+
+## Overtime
+
+Overtime is paid at time and a half.
+"""
+
+
+@pytest.mark.parametrize(("question", "title"), [
+    ("What kinds of leave are there?", "Leave"), ("Tell me about pay", "Pay"), ("List the main leave types", "Leave"),
+    ("How much annual leave do staff get?", None), ("What is the overtime rate?", None), ("What is this?", None),
+])
+def test_a_broad_question_is_matched_to_the_part_its_heading_names(question, title) -> None:
+    from assistant.retriever import part_asked
+
+    doc = Document("handbook.md", HANDBOOK_PARTS, markdown=True)
+    emb = HashEmbedder()
+    chunks = chunk_sections(split_sections(doc), doc.text, emb.count_tokens, 200)
+    vectors = emb.embed([c.embed_text for c in chunks])
+    catalog = Catalog([Record(c.id, c.text, chunk_metadata(c), v) for c, v in zip(chunks, vectors, strict=True)], "g")
+    part = part_asked(catalog, question)
+    assert (part.title if part else None) == title
