@@ -3,6 +3,8 @@
 Usage::
 
     assistant index [PATH ...]            # default: the configured/bundled document(s)
+    assistant index --remove NAME ...     # drop documents, keep the others
+    assistant status                      # what the index holds
     assistant ask "In what year was Xiaomi founded?"
     assistant ask --json "..."            # one JSON object
     echo '{"question": "..."}' | assistant ask --jsonl
@@ -42,11 +44,22 @@ def _fail(message: str, code: int = 1) -> int:
 def cmd_index(args: argparse.Namespace) -> int:
     from assistant.abstain import ChitChat
     from index.embeddings import build_embedder
-    from index.pipeline import index_documents, tqdm_progress
+    from index.pipeline import index_documents, remove_documents, tqdm_progress
     from index.sections import DocumentError
     from index.store import build_store
 
     settings = _settings(args)
+    if args.remove:
+        if args.paths or args.replace:
+            return _fail("--remove takes document names alone: give no paths and no --replace.", EXIT_BAD_INPUT)
+        with _index_lock(settings.data_dir):
+            try:
+                report = remove_documents(args.remove, build_store(settings, create=False))
+            except DocumentError as exc:
+                return _fail(f"{exc}. The existing index is unchanged.", EXIT_BAD_INPUT)
+        print(f"Removed {', '.join(args.remove)} ({report.removed} chunks); the index holds "
+              f"{', '.join(report.documents)}: {report.sections} sections, {report.chunks} chunks.")
+        return 0
     paths = [Path(p) for p in args.paths] or list(settings.documents)
     # Each run reads the stored documents and writes them back with its own: two at once would
     # each drop the other's. One waits for the other (a cron job beside a manual run).
@@ -84,6 +97,29 @@ def _index_lock(data_dir: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+# --- status ------------------------------------------------------------------
+def cmd_status(args: argparse.Namespace) -> int:
+    """What the live index holds, read from the store alone (no model is loaded)."""
+    from index.store import build_store
+
+    settings = _settings(args)
+    store = build_store(settings, create=False)
+    records = store.records(with_embeddings=False)
+    sections: dict[str, int] = {}
+    chunks: dict[str, int] = {}
+    for r in records:
+        name = str(r.metadata.get("document"))
+        chunks[name] = chunks.get(name, 0) + 1
+        if r.metadata.get("kind") == "title":
+            sections[name] = sections.get(name, 0) + 1
+    print(f"Index: {settings.chroma_url or settings.chroma_dir} (collection {settings.collection})")
+    print(f"Generation: {store.active_generation()}")
+    print(f"Embedding model: {store.built_with() or 'unknown'}")
+    for name in sorted(chunks):
+        print(f"  {name}: {sections.get(name, 0)} sections, {chunks[name]} chunks")
+    return 0
 
 
 # --- ask -----------------------------------------------------------------------
@@ -244,7 +280,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="*", help="documents to index")
     p.add_argument("--replace", action="store_true", help="drop documents not named here from the index")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--remove", nargs="+", metavar="NAME", help="drop these documents (file names) and keep the others")
     p.set_defaults(func=cmd_index)
+
+    p = sub.add_parser("status", help="what the index holds: documents, sections, embedding model", parents=[data_dir])
+    p.set_defaults(func=cmd_status)
 
     p = sub.add_parser("ask", help="ask a question", parents=[data_dir])
     p.add_argument("question", nargs="*", help="the question")

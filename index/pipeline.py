@@ -175,6 +175,26 @@ def index_documents(
     return report
 
 
+def remove_documents(names: Sequence[str], store: ChromaStore) -> IndexReport:
+    """Drop the named documents (file names, as cited) from the index and keep the others as they
+    are (no embedding). A name the index does not hold, or removing every document, is a
+    DocumentError before anything is written."""
+    existing = store.records(with_embeddings=True)
+    held = sorted({str(r.metadata.get("document")) for r in existing})
+    unknown = [n for n in names if n not in held]
+    if unknown:
+        raise DocumentError(f"{', '.join(unknown)}: not in the index (it holds {', '.join(held) or 'nothing'})")
+    records = [r for r in existing if r.metadata.get("document") not in names]
+    if not records:
+        raise DocumentError("that would leave the index empty: index another document first, "
+                            "or use `assistant index --replace` with the documents to keep")
+    report = IndexReport(documents=[d for d in held if d not in names], removed=len(existing) - len(records))
+    report.sections = sum(1 for r in records if r.metadata.get("kind") == "title")
+    report.chunks = len(records)
+    report.generation = store.publish(records, store.built_with() or "")
+    return report
+
+
 def _embed(texts: list[str], embedder: Embedder, progress: ProgressFactory | None) -> list:
     import numpy as np
 

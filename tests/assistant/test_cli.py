@@ -399,3 +399,28 @@ def test_serve_without_the_chat_page_serves_the_api_alone(monkeypatch):
     assert main(["serve", "--port", port, "--no-chat"]) == 0
     assert main(["serve", "--port", port]) == 0
     assert [c["chat"] for c in calls] == [False, True]
+
+
+def test_status_lists_what_the_index_holds_and_remove_drops_one_document(tmp_path, real_embedder, monkeypatch,
+                                                                        capsys):
+    monkeypatch.setattr("index.embeddings.build_embedder", lambda settings: real_embedder)
+    (tmp_path / "parking.md").write_text("# Parking\nVisitors park in bay C.\n")
+    (tmp_path / "canteen.txt").write_text("Canteen\nThe canteen opens at 8am on weekdays.\n")
+    data = str(tmp_path / "data")
+    docs = [str(tmp_path / "parking.md"), str(tmp_path / "canteen.txt")]
+    assert main(["--data-dir", data, "index", "--quiet", *docs]) == 0
+    capsys.readouterr()
+    assert main(["status", "--data-dir", data]) == 0
+    out = capsys.readouterr().out
+    assert "parking.md: 1 sections" in out and "canteen.txt: 1 sections" in out and "all-MiniLM-L6-v2" in out
+
+    assert main(["--data-dir", data, "index", "--remove", "nothere.md"]) == 2
+    assert "nothere.md: not in the index" in capsys.readouterr().err
+    assert main(["--data-dir", data, "index", "--remove", "canteen.txt"]) == 0
+    assert "Removed canteen.txt" in capsys.readouterr().out
+    assert main(["--data-dir", data, "index", "--remove", "parking.md"]) == 2  # the last one
+    assert "leave the index empty" in capsys.readouterr().err
+    store = build_store(Settings(data_dir=tmp_path / "data"))
+    assert {r.metadata["document"] for r in store.records(with_embeddings=False)} == {"parking.md"}
+    assert main(["--data-dir", data, "ask", "When does the canteen open?"]) == 0
+    assert "8am" not in capsys.readouterr().out
