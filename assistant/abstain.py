@@ -68,15 +68,17 @@ INJECTION = re.compile(
     r"|env vars)\b",
     re.I,
 )
-# A message that only greets, thanks, signs off or asks what the assistant is: no question of the
-# documents, and no search. Answered with prompts/greeting.txt (reason "greeting").
-_SOCIAL_WORD = (r"(?:hi|hello|hey|hiya|howdy|yo|good (?:morning|afternoon|evening|day)"
-                r"|thanks?(?: you)?(?: (?:so|very) much)?|thx|ty|many thanks|cheers|great|ok(?:ay)?|cool|nice"
-                r"|perfect|awesome|brilliant|lovely|got it|understood"
-                r"|that'?s (?:great|helpful|all|it)|helpful|bye|goodbye|see you|later|help|help me|please help"
-                r"|who are you|what are you|what can you do|what do you do|how does this work|how do i use (?:this|you)"
-                r"|are you there|you there|there|again|a lot|lots|anyway|all|so)")
-GREETING = re.compile(rf"^\W*{_SOCIAL_WORD}(?:[\s,!.?:;)(-]+{_SOCIAL_WORD})*[\s,!.?:;)(-]*$", re.I)
+# A message that only greets, thanks, signs off or asks what the assistant is ("thanks!", "hi",
+# "great, thanks a lot", "what can you do?"): no question of the documents. At least one word of
+# _SOCIAL; the others may be _SOCIAL_FILLER ("ok", "great", "so much").
+_SOCIAL = (r"(?:hi|hello|hey|hiya|howdy|good (?:morning|afternoon|evening|day)|thanks?(?: you)?|thx|ty|many thanks"
+           r"|cheers|bye|goodbye|see you|help|help me|please help|who are you|what are you|what can you do"
+           r"|what do you do|how do i use (?:this|you)|are you there)")
+_SOCIAL_FILLER = (r"(?:ok(?:ay)?|cool|nice|great|perfect|awesome|brilliant|lovely|got it|understood|helpful"
+                  r"|that'?s (?:great|helpful|all|it)|so much|very much|a lot|again|for now|there|all|later)")
+_SEP = r"[\s,!.?:;)(-]+"
+GREETING = re.compile(
+    rf"^\W*(?:{_SOCIAL_FILLER}{_SEP})*{_SOCIAL}(?:{_SEP}(?:{_SOCIAL}|{_SOCIAL_FILLER}))*[\s,!.?:;)(-]*$", re.I)
 TASK = re.compile(
     r"(?:^|[.!?]\s+)\s*(?:please\s+|can you\s+|could you\s+|now\s+)?(write|translate|compose|generate|draw|sing"
     r"|code|program|implement|solve|calculate|compute|play|book|order|tell me a (?:joke|story|poem))\b"
@@ -832,8 +834,6 @@ class Abstainer:
         """None to answer, else why not. A follow-up's relevance was shown by the turn it follows."""
         if INJECTION.search(question):
             return "injection"
-        if GREETING.match(question):
-            return "greeting"
         if not chosen or not result.hits:
             return "not_in_document"
         ev = self.evidence(question, result, chosen, catalog, follow_up)

@@ -49,6 +49,9 @@ def cmd_index(args: argparse.Namespace) -> int:
     from index.store import build_store
 
     settings = _settings(args)
+    if settings.data_dir.exists() and not settings.data_dir.is_dir():
+        return _fail(f"the data folder {settings.data_dir} is a file: point --data-dir (ASSISTANT_DATA_DIR) "
+                     "at a folder.", EXIT_BAD_INPUT)
     if args.remove:
         if args.paths or args.replace:
             return _fail("--remove takes document names alone: give no paths and no --replace.", EXIT_BAD_INPUT)
@@ -82,10 +85,6 @@ def _index_lock(data_dir: Path) -> Iterator[None]:
     server, runs from several machines are not serialised)."""
     import fcntl
 
-    from index.store import IndexMissingError
-
-    if data_dir.exists() and not data_dir.is_dir():
-        raise IndexMissingError(f"{data_dir} is a file")
     data_dir.mkdir(parents=True, exist_ok=True)
     with open(data_dir / "index.lock", "a+") as lock:
         try:

@@ -208,11 +208,8 @@ class HybridSearch:
         """``part`` and its subsections in document order, each scored by position (its opening
         sentence first): an answer quotes the part's opening and each subsection's."""
         catalog = self.catalog()
-        subsections = sorted((s for s in catalog.sections.values() if s.document == part.document
-                              and s.path[:-1] == part.path and len(s.path) == len(part.path) + 1 and s.sentences),
-                             key=lambda s: catalog.order[s.id])
         hits = [SectionHit(s, 1.0 - 0.01 * rank, {}, {i: 1.0 - 0.1 * n for n, i in enumerate(s.sentences)})
-                for rank, s in enumerate([part, *subsections])]
+                for rank, s in enumerate([part, *catalog.subsections(part)])]
         return SearchResult("", hits, np.zeros(0, np.float32), [], {})
 
     def blend(self, result: SearchResult, other: SearchResult, weight: float) -> SearchResult:
@@ -298,27 +295,18 @@ _PART_FILLER = frozenset(stem(w) for w in """main major key primary principal ov
 
 def part_asked(catalog: Catalog, question: str) -> SectionView | None:
     """The part of a document a broad question names by its heading ("What are Xiaomi's key
-    resources?", "Tell me about the revenue model"): a section with two or more subsections whose
-    heading holds every word of the question (or a longer form: "partners", "partnerships") but
-    the documents' subject and words that ask for an overview ("main", "what", "list"). The
-    shortest such heading; None when no heading covers the question."""
+    resources?", "Tell me about the revenue model"): a section with an opening of its own and two
+    or more subsections whose heading holds every word of the question (or a longer form of a
+    word of five letters or more: "partners", "partnerships") but the documents' subject and
+    words that ask for an overview ("main", "what", "list"). The shortest such heading; None when
+    no heading covers the question."""
     subjects = set(catalog.subjects) | {stem(s) for s in catalog.subjects}
     asked = {t for t in content_terms(question) if t.split("'")[0] not in subjects and t not in _PART_FILLER}
     if not asked:
         return None
-    children: dict[tuple[str, tuple[str, ...]], int] = {}
-    for s in catalog.sections.values():
-        if len(s.path) > 1:
-            key = (s.document, s.path[:-1])
-            children[key] = children.get(key, 0) + 1
-    found = []
-    for s in catalog.sections.values():
-        if children.get((s.document, s.path), 0) < 2 or not s.sentences:
-            continue
-        heading = set(content_terms(s.title))
-        if all(any(h.startswith(t) for h in heading) for t in asked):
-            found.append(s)
-    return min(found, key=lambda s: (len(content_terms(s.title)), catalog.order[s.id])) if found else None
+    found = [part for part, heading in catalog.parts
+             if all(any(h == t or (len(t) >= 5 and h.startswith(t)) for h in heading) for t in asked)]
+    return min(found, key=lambda s: len(content_terms(s.title))) if found else None
 
 
 _SUMMARY_TITLE = re.compile(r"\b(summary|conclusions?|overview|outlook|takeaways|closing|final thoughts)\b", re.I)

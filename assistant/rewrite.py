@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
+from assistant.abstain import DATE, NUMERIC, SUPERLATIVE
 from assistant.models import Turn
 from index.catalog import STOPWORDS, content_terms, words
 
@@ -73,6 +74,32 @@ def _ordinal_item(question: str, answer: str) -> str | None:
             break
     index = _ORDINALS[m.group(1).lower()]
     return run[index] if run and index < len(run) else None
+
+
+# A follow-up is not told again what the answers before said ("Why?", "How so?", "What does it
+# need to do to keep that going?") unless it asks for a fact they may hold ("Where?", "Who
+# founded it?", "Which one is the largest?") or turns to another subject ("And the premium
+# line?"), where a sentence given before may answer. Asking for more ("Who else?") always gets
+# something new.
+ASKS_FOR_MORE = re.compile(
+    r"\b(?:more|else|further|besides|additional|elaborate|expand|continue|go on|keep going|details?|examples?"
+    r"|such as|like what|for instance)\b", re.I)
+# "And Europe?", "What about services?": the question before, of another subject.
+OTHER_SUBJECT = re.compile(
+    r"^\W*(?:(?:and\s+)?(?:what|how)\s+about|and)\s+(?!(?:why|how|what|when|where|who|which|is|are|was|were|do|does"
+    r"|did|can|could|should|would|will|so|then|also|that|this|it|they)\b)\w", re.I)
+ASKS_FOR_A_FACT = re.compile(
+    r"\b(?:where|when|who|whom|whose|which|what year|how (?:many|much|long|old|often)|first|last|earliest|latest)\b",
+    re.I)
+
+
+def may_repeat(follow_up: str) -> bool:
+    """Whether a follow-up may be answered by a sentence an earlier answer gave: it asks for a fact
+    or turns to another subject, and does not ask for more."""
+    if ASKS_FOR_MORE.search(follow_up):
+        return False
+    return bool(ASKS_FOR_A_FACT.search(follow_up) or SUPERLATIVE.search(follow_up) or NUMERIC.search(follow_up)
+                or DATE.search(follow_up) or OTHER_SUBJECT.search(follow_up))
 
 
 def is_follow_up(question: str) -> bool:

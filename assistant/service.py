@@ -22,14 +22,15 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any, Protocol
 
+import numpy as np
 from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrough
 
-from assistant.abstain import ASKS, DATE, INJECTION, NUMERIC, SUPERLATIVE, Abstainer, ChitChat
+from assistant.abstain import ASKS, DATE, GREETING, INJECTION, NUMERIC, Abstainer, ChitChat
 from assistant.answer import Candidate, ExtractiveAnswerer
 from assistant.models import Answer, Turn
 from assistant.prompts import load_text
 from assistant.retriever import HybridSearch, SearchResult, SectionRetriever
-from assistant.rewrite import LLMQueryRewriter, QueryRewriter
+from assistant.rewrite import LLMQueryRewriter, QueryRewriter, may_repeat
 from assistant.settings import Settings
 from assistant.spelling import Speller
 from index.catalog import Catalog, content_terms
@@ -48,21 +49,6 @@ OVERVIEW = re.compile(  # a request about the whole document, not one of its par
     r"|\b(?:main|key)\s+(?:points|takeaways|ideas|message)\s+of\s+(?:this|the)\s+(?:document|report|text)\b",
     re.I,
 )
-# A follow-up is not told again what the answers before said ("Why?", "How so?", "What does it
-# need to do to keep that going?") unless it asks for a fact they may hold ("Where?", "Who
-# founded it?", "Which one is the largest?") or turns to another subject ("And the premium
-# line?"), where a sentence given before may answer. Asking for more ("Who else?") always gets
-# something new.
-ASKS_FOR_MORE = re.compile(
-    r"\b(?:more|else|further|besides|additional|elaborate|expand|continue|go on|keep going|details?|examples?"
-    r"|such as|like what|for instance)\b", re.I)
-# "And Europe?", "What about services?": the question before, of another subject.
-OTHER_SUBJECT = re.compile(
-    r"^\W*(?:(?:and\s+)?(?:what|how)\s+about|and)\s+(?!(?:why|how|what|when|where|who|which|is|are|was|were|do|does"
-    r"|did|can|could|should|would|will|so|then|also|that|this|it|they)\b)\w", re.I)
-ASKS_FOR_A_FACT = re.compile(
-    r"\b(?:where|when|who|whom|whose|which|what year|how (?:many|much|long|old|often)|first|last|earliest|latest)\b",
-    re.I)
 SAID_SHARE = 0.6  # a sentence most of whose words an earlier answer used was given by it
 FOLLOW_UP_OWN_WEIGHT = 0.5  # a follow-up's own words next to its expanded query (tuned on follow-ups)
 PART_SENTENCES = 5  # an answer about a whole part: its opening and up to four subsections' openings
@@ -193,12 +179,14 @@ class Assistant:
         follow_up = x["query"] != x["question"]
         # "What are the key resources?": the part's opening and each subsection's, in order. Not
         # for a follow-up ("What are the risks there?" asks about the subject before).
-        part = None if follow_up or INJECTION.search(x["question"]) else self.search.part_asked(x["question"])
+        part = None if follow_up else self.search.part_asked(x["question"])
         if part is not None:
-            result = self.search.part_overview(part)
-            chosen = [Candidate(hit.section.sentences[0], rank, hit.score, set())
-                      for rank, hit in enumerate(result.hits[:PART_SENTENCES])]
-            return Decision(x["question"], x["history"], x["query"], result, catalog, chosen, None)
+            overview = self.search.part_overview(part)
+            opening = [Candidate(hit.section.sentences[0], rank, hit.score, set())
+                       for rank, hit in enumerate(overview.hits[:PART_SENTENCES])]
+            # The same evidence check: "How many customers does it have?" is not answered by them.
+            if self.abstainer.decide(x["question"], overview, opening, catalog) is None:
+                return Decision(x["question"], x["history"], x["query"], overview, catalog, opening, None)
         if follow_up and result.hits and content_terms(x["question"]):
             # A follow-up: sections come from the expanded query blended with the follow-up's own
             # words, sentences from its own words ("Where?" has none: both come from the expanded
@@ -206,7 +194,7 @@ class Assistant:
             own = self.search.search(x["question"])
             result = self.search.blend(result, own, FOLLOW_UP_OWN_WEIGHT)
             self.search.rescore_sentences(result, x["question"], own.query_vector)
-        if follow_up and result.hits and not self._may_repeat(x["question"]):
+        if follow_up and result.hits and not may_repeat(x["question"]):
             self._leave_out_what_was_said(x["question"], x["history"], result, catalog)
         chosen = self.extractive.select(x["query"], result, catalog) if result.hits else []
         reason = self.abstainer.decide(x["question"], result, chosen, catalog, follow_up=follow_up)
@@ -225,8 +213,9 @@ class Assistant:
         """What the answers before said is not said again ("Why?", "Tell me more"): sentences
         already given are left out, and a section with nothing new gives way to the next. Only
         when every one was given are they kept, at a lower score (said again rather than nothing)."""
-        said = " ".join(t.content for t in history if t.role == "assistant")
-        said_terms = set(content_terms(said))
+        answers = [t.content for t in history if t.role == "assistant"]
+        said = " ".join(answers)
+        said_terms = set(content_terms(" ".join(answers[-2:])))  # in other words: the last two answers
         asked = set(content_terms(follow_up)) - said_terms  # "Does it extend to cars?"
 
         def given(text: str) -> bool:
@@ -306,13 +295,6 @@ class Assistant:
         return Decision(x["question"], x["history"], x["query"], result, catalog,
                         chosen[: self.settings.max_answer_sentences], None, missing)
 
-    def _may_repeat(self, follow_up: str) -> bool:
-        """Whether a follow-up may be answered by a sentence an earlier answer gave (see ASKS_FOR_A_FACT)."""
-        if ASKS_FOR_MORE.search(follow_up):
-            return False
-        return bool(ASKS_FOR_A_FACT.search(follow_up) or SUPERLATIVE.search(follow_up)
-                    or NUMERIC.search(follow_up) or DATE.search(follow_up) or OTHER_SUBJECT.search(follow_up))
-
     def decide(self, question: object, history: object = None) -> Decision:
         """Validate, rewrite, retrieve and decide whether the document answers."""
         text = clean_question(question, self.settings.max_question_chars)
@@ -323,6 +305,9 @@ class Assistant:
         turns = [Turn(t.role, self.speller.mend(t.content, catalog)) if t.role == "user" else t for t in turns]
         # An earlier "The document does not say ..." holds no words of the conversation's subject.
         turns = [t for t in turns if not (t.role == "assistant" and self._refusal.fullmatch(t.content.strip()))]
+        if GREETING.match(text) and not INJECTION.search(text):  # "thanks!", "hi": no search
+            nothing = SearchResult(text, [], np.zeros(0, np.float32), [], {})
+            return Decision(text, turns, text, nothing, catalog, [], "greeting")
         return self.decide_chain.invoke({"question": text, "history": turns})
 
     # --- public surface ----------------------------------------------------------

@@ -18,9 +18,24 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 # A checkout (or `pip install -e .`) reads prompts/ and documents/ beside the packages; an
-# installed wheel reads the copies under <prefix>/share/doc-assistant (pyproject's data-files).
-IN_CHECKOUT = (PROJECT_DIR / "prompts").is_dir()
-RESOURCE_DIR = PROJECT_DIR if IN_CHECKOUT else Path(sys.prefix) / "share" / "doc-assistant"
+# installed wheel reads the copies pyproject's data-files put under share/doc-assistant, found
+# through the installed files' record (a venv, `pip install --user`, /usr/local all differ).
+IN_CHECKOUT = (PROJECT_DIR / "pyproject.toml").is_file() and (PROJECT_DIR / "prompts").is_dir()
+
+
+def _installed_resources() -> Path:
+    from importlib import metadata
+
+    marker = "share/doc-assistant/prompts/abstain.txt"
+    try:
+        files = metadata.files("doc-assistant") or []
+    except metadata.PackageNotFoundError:
+        files = []
+    found = next((Path(str(f.locate())).resolve() for f in files if f.as_posix().endswith(marker)), None)
+    return found.parent.parent if found else Path(sys.prefix) / "share" / "doc-assistant"
+
+
+RESOURCE_DIR = PROJECT_DIR if IN_CHECKOUT else _installed_resources()
 BUNDLED_DOCUMENT = RESOURCE_DIR / "documents" / "xiaomi-business-model.txt"
 PROMPTS_DIR = RESOURCE_DIR / "prompts"
 QUERY_LEXICON = Path(__file__).resolve().parent / "data" / "register.tsv"

@@ -138,6 +138,7 @@ class Catalog:
         self._word_counts: Counter[str] | None = None
         self._subjects: set[str] | None = None
         self._phrases: str | None = None
+        self._parts: list[tuple[SectionView, set[str]]] | None = None
 
     def __len__(self) -> int:
         return len(self.sections)
@@ -174,6 +175,24 @@ class Catalog:
             self._phrases = "\n".join(" " + " ".join(words(" ".join(sec.path) + " " + sec.text)) + " "
                                        for sec in self.sections.values())
         return f" {' '.join(words(phrase))} " in self._phrases
+
+    @property
+    def parts(self) -> list[tuple[SectionView, set[str]]]:
+        """Sections with an opening of their own and two or more subsections, in document order,
+        each with its heading's content terms: the parts a broad question may name."""
+        if self._parts is None:
+            children: Counter[tuple[str, tuple[str, ...]]] = Counter(
+                (s.document, s.path[:-1]) for s in self.sections.values() if len(s.path) > 1)
+            self._parts = [(s, set(content_terms(s.title))) for s in sorted(self.sections.values(),
+                                                                            key=lambda s: self.order[s.id])
+                           if s.sentences and children[(s.document, s.path)] >= 2]
+        return self._parts
+
+    def subsections(self, part: SectionView) -> list[SectionView]:
+        """The sections right under ``part`` that have sentences, in document order."""
+        return sorted((s for s in self.sections.values() if s.document == part.document and s.sentences
+                       and len(s.path) == len(part.path) + 1 and s.path[:-1] == part.path),
+                      key=lambda s: self.order[s.id])
 
     @property
     def subjects(self) -> set[str]:

@@ -12,6 +12,7 @@ setting (``ASSISTANT_ALLOWED_ORIGINS``) decides who may call the API and who may
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import json
 import math
 import threading
@@ -74,7 +75,13 @@ class OriginPolicy:
 
 
 def _is_loopback(address: str) -> bool:
-    return address in ("localhost", "::1") or address.startswith("127.")
+    """"localhost" or a loopback IP (127.0.0.0/8, ::1); not a name that merely starts with "127."."""
+    if address == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
 
 
 def host_name(header: str) -> str:
@@ -95,7 +102,7 @@ class HostPolicy:
     """
 
     def __init__(self, allowed: Iterable[str] = (), bind_host: str | None = None) -> None:
-        self.allowed = [h.strip().lower() for h in allowed if h.strip()]
+        self.allowed = [h.strip().lower().strip("[]") for h in allowed if h.strip()]  # "[fe80::1]" as sent
         self.open = not self.allowed and (bind_host is None or not _is_loopback(bind_host))
 
     def allows(self, header: str | None) -> bool:

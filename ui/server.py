@@ -29,7 +29,9 @@ def create_app(settings: Settings, assistant: Assistant, feedback: Any | None = 
                chat: bool = True, bind_host: str | None = None) -> FastAPI:
     """Build the FastAPI app; ``chat=False`` leaves out the Gradio UI (faster API-only tests).
     ``bind_host`` is the address it will be served on: bound to a loopback address, it answers
-    only localhost names unless ``ASSISTANT_ALLOWED_HOSTS`` lists others (see HostPolicy)."""
+    only localhost names unless ``ASSISTANT_ALLOWED_HOSTS`` lists others (see HostPolicy). Left
+    out (tests, another ASGI server), only ``ASSISTANT_ALLOWED_HOSTS`` limits the host names:
+    pass the address the server binds to, or list the names."""
     if feedback is None:
         from assistant.feedback import FeedbackStore
 

@@ -389,7 +389,11 @@ def test_an_earlier_refusal_lends_the_follow_up_no_words(real_assistant) -> None
 
 
 @pytest.mark.parametrize("message", ["thanks!", "great, thanks", "hello", "what can you do?"])
-def test_thanks_and_greetings_get_a_friendly_pointer_not_a_search(real_assistant, message) -> None:
+def test_thanks_and_greetings_get_a_friendly_pointer_not_a_search(real_assistant, message, monkeypatch) -> None:
+    def no_search(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a greeting must not be searched")
+
+    monkeypatch.setattr(real_assistant.search, "search", no_search)
     answer = real_assistant.ask(message)
     assert answer.abstained and answer.reason == "greeting" and answer.citations == []
     assert "xiaomi-business-model.txt" in answer.answer and "does not say" not in answer.answer
@@ -409,3 +413,9 @@ def test_a_question_naming_a_part_quotes_its_opening_and_its_subsections(real_as
 def test_a_question_about_one_point_of_a_part_is_searched_not_summarised(real_assistant) -> None:
     answer = real_assistant.ask("What are the risks of relying on a few chip suppliers?")
     assert answer.citations[0].path != ("Challenges and Risks",)
+
+
+def test_a_figure_asked_of_a_part_is_checked_like_any_answer(real_assistant) -> None:
+    """"How many customers": the Customer Segments openings give no count."""
+    answer = real_assistant.ask("How many customers does Xiaomi have?")
+    assert answer.abstained and answer.reason == "not_in_document"

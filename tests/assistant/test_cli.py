@@ -292,17 +292,30 @@ def test_serve_rejects_a_port_out_of_range(port, capsys):
     assert exit_.value.code == 2 and "1 to 65535" in capsys.readouterr().err
 
 
-def test_two_index_runs_at_once_both_land(tmp_path):
-    """A cron job beside a manual run: the second waits for the first instead of dropping its document."""
+def test_an_index_run_waits_for_one_in_progress_and_both_land(tmp_path, real_embedder, monkeypatch):
+    """A cron job beside a manual run: the second waits for the first (here: the lock held by the
+    test) instead of writing over it and dropping its document."""
+    import fcntl
+
+    monkeypatch.setattr("index.embeddings.build_embedder", lambda settings: real_embedder)
     (tmp_path / "canteen.txt").write_text("Canteen\nThe canteen opens at 8am on weekdays.\n")
     (tmp_path / "parking.md").write_text("# Parking\nVisitors park in bay C.\n")
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "ASSISTANT_DATA_DIR": str(tmp_path / "data")}
-    exe = str(PROJECT_DIR / ".venv" / "bin" / "assistant")
-    runs = [subprocess.Popen([exe, "index", "--quiet", str(tmp_path / name)], env=env, text=True,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE) for name in ("canteen.txt", "parking.md")]
-    for run in runs:
-        assert run.wait(timeout=300) == 0, run.stderr.read() if run.stderr else ""
-    store = build_store(Settings(data_dir=tmp_path / "data"))
+    data = tmp_path / "data"
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "ASSISTANT_DATA_DIR": str(data)}
+    data.mkdir()
+    with open(data / "index.lock", "a+") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        waiting = subprocess.Popen([str(PROJECT_DIR / ".venv" / "bin" / "assistant"), "index", "--quiet",
+                                    str(tmp_path / "canteen.txt")], env=env, text=True,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        time.sleep(5)
+        assert waiting.poll() is None, "the second run must wait for the lock"
+        fcntl.flock(held, fcntl.LOCK_UN)
+    assert main(["--data-dir", str(data), "index", "--quiet", str(tmp_path / "parking.md")]) == 0  # a third
+    out, err = waiting.communicate(timeout=300)
+    assert waiting.returncode == 0, err
+    assert "Waiting for another `assistant index` run" in err
+    store = build_store(Settings(data_dir=data))
     assert {r.metadata["document"] for r in store.records(with_embeddings=False)} == {"canteen.txt", "parking.md"}
 
 

@@ -926,7 +926,7 @@ def test_greetings_and_thanks_are_told_apart_from_questions(message) -> None:
 
 @pytest.mark.parametrize("message", ["hi, who founded Xiaomi?", "thanks, and when did it go public?",
                                      "help me understand the risks", "ok so what about Redmi?", "Thanks to what?",
-                                     "What help does Xiaomi offer?"])
+                                     "What help does Xiaomi offer?", "How does this work?", "All?", "So?", "ok"])
 def test_a_question_after_a_greeting_is_still_a_question(message) -> None:
     assert not GREETING.match(message)
 

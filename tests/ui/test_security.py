@@ -71,6 +71,8 @@ def test_host_policy_unit() -> None:
     local = HostPolicy([], "127.0.0.1")
     assert local.allows("localhost:7860") and local.allows("127.0.0.1") and local.allows("[::1]:80")
     assert not local.allows("evil.example") and not local.allows(None) and not local.allows("localhost.evil.example")
+    assert not local.allows("127.evil.example:7860") and local.allows("127.0.0.2:7860")  # a name is no address
+    assert HostPolicy(["[fe80::1]"], "127.0.0.1").allows("[fe80::1]:7860")  # listed as sent, brackets and all
     assert HostPolicy([], "0.0.0.0").allows("anything.example")
     assert HostPolicy(["*"], "127.0.0.1").allows("anything.example")
 
