@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -39,6 +39,14 @@ RESOURCE_DIR = PROJECT_DIR if IN_CHECKOUT else _installed_resources()
 BUNDLED_DOCUMENT = RESOURCE_DIR / "documents" / "xiaomi-business-model.txt"
 PROMPTS_DIR = RESOURCE_DIR / "prompts"
 QUERY_LEXICON = Path(__file__).resolve().parent / "data" / "register.tsv"
+
+
+# What each listed value of a list setting must look like, and the message when it does not.
+_LIST_FORMATS = {
+    "allowed_origins": (r"\*|https?://[^/\s?#]+/?", "no origin: give scheme://host[:port] (https://wiki.corp), or *"),
+    "allowed_hosts": (r"\*|(\*\.)?[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]",
+                      "no host name: give a name without scheme or port (assistant.corp, *.intranet.corp), or *"),
+}
 
 
 def _split_list(value: object) -> object:
@@ -179,21 +187,13 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is no server URL: give http://host:port, or unset it for the embedded store")
         return value
 
-    @field_validator("allowed_origins")
+    @field_validator("allowed_origins", "allowed_hosts")
     @classmethod
-    def _origins(cls, value: list[str]) -> list[str]:
-        for origin in value:
-            if origin != "*" and not re.fullmatch(r"https?://[^/\s?#]+/?", origin, re.I):
-                raise ValueError(f"{origin!r} is no origin: give scheme://host[:port] (https://wiki.corp), or *")
-        return value
-
-    @field_validator("allowed_hosts")
-    @classmethod
-    def _hosts(cls, value: list[str]) -> list[str]:
-        for host in value:
-            if not re.fullmatch(r"\*|(\*\.)?[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]", host):
-                raise ValueError(f"{host!r} is no host name: give a name without scheme or port "
-                                 "(assistant.corp, *.intranet.corp), or *")
+    def _well_formed(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        pattern, expected = _LIST_FORMATS[str(info.field_name)]
+        for item in value:
+            if not re.fullmatch(pattern, item, re.I):
+                raise ValueError(f"{item!r} is {expected}")
         return value
 
     @property

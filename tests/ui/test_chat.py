@@ -145,6 +145,12 @@ def chat_page(demo: Any) -> Iterator[Any]:
         demo.close()
 
 
+def ask_in_chat(page: Any, question: str) -> None:
+    """Type a question into the chat box and send it with Enter."""
+    page.fill("#question textarea", question, timeout=30000)
+    page.keyboard.press("Enter")
+
+
 @pytest.mark.integration
 @pytest.mark.browser
 def test_browser_shows_html_literally_and_stores_a_thumbs_up(tmp_path: Path) -> None:
@@ -193,8 +199,7 @@ def test_the_question_box_is_emptied_once_not_on_every_streamed_update(tmp_path:
 def test_the_chat_boxs_own_clear_icon_forgets_the_conversation(tmp_path: Path) -> None:
     fake = FakeAssistant()
     with chat_page(build_chat(Settings(data_dir=tmp_path), fake, FeedbackStore(tmp_path / "f.sqlite3"))) as page:
-        page.fill("#question textarea", "What does the appendix say?", timeout=30000)
-        page.keyboard.press("Enter")
+        ask_in_chat(page, "What does the appendix say?")
         page.get_by_text("Sources").wait_for(timeout=30000)
         page.locator("#chatbot button[aria-label='Clear']").first.click()
         page.get_by_text("Sources").wait_for(state="detached", timeout=30000)
@@ -245,8 +250,7 @@ class SlowAssistant(FakeAssistant):
 def test_a_question_sent_while_an_answer_streams_is_asked_after_it(tmp_path: Path) -> None:
     slow = SlowAssistant()
     with chat_page(build_chat(Settings(data_dir=tmp_path), slow, FeedbackStore(tmp_path / "f.sqlite3"))) as page:
-        page.fill("#question textarea", "What does the appendix say?", timeout=30000)
-        page.keyboard.press("Enter")
+        ask_in_chat(page, "What does the appendix say?")
         page.locator("#chatbot").get_by_text("It says").wait_for(timeout=30000)  # streaming
         page.fill("#question textarea", "And why?")
         page.locator("#question textarea").press("Enter")
