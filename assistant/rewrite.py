@@ -38,11 +38,6 @@ _ORDINAL_REF = re.compile(
 )
 
 
-# "What about the car business?", "And the manufacturing ones?": the same question about
-# something else. The earlier answer's words are about the earlier subject, so they are not borrowed.
-_SWITCH = re.compile(r"^\s*(and\s+)?(what|how)\s+about\b|^\s*and\s+the\b", re.I)
-
-
 def _strip_markers(text: str) -> str:
     return re.sub(r"\[\d+\]", "", text.split("\nSources")[0])
 
@@ -84,7 +79,9 @@ def _ordinal_item(question: str, answer: str) -> str | None:
 ASKS_FOR_MORE = re.compile(
     r"\b(?:more|else|further|besides|additional|elaborate|expand|continue|go on|keep going|details?|examples?"
     r"|such as|like what|for instance)\b", re.I)
-# "And Europe?", "What about services?": the question before, of another subject.
+# "And Europe?", "What about services?", "And the manufacturing ones?": the question before, of
+# another subject. The earlier answer's words are about the earlier subject: they are not
+# borrowed, and a sentence it gave may answer again.
 OTHER_SUBJECT = re.compile(
     r"^\W*(?:(?:and\s+)?(?:what|how)\s+about|and)\s+(?!(?:why|how|what|when|where|who|which|is|are|was|were|do|does"
     r"|did|can|could|should|would|will|so|then|also|that|this|it|they)\b)\w", re.I)
@@ -136,7 +133,7 @@ class QueryRewriter:
         for text in reversed(users):
             borrow(text, self.max_terms)
         answers = [t.content for t in history if t.role == "assistant"]
-        switches = _SWITCH.search(question) and not _ORDINAL_REF.search(question) and any(
+        switches = OTHER_SUBJECT.search(question) and not _ORDINAL_REF.search(question) and any(
             w not in STOPWORDS and len(w) > 2 for w in own)
         if answers and not switches:
             last = _strip_markers(answers[-1])

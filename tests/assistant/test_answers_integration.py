@@ -360,13 +360,13 @@ def _turns(*pairs: tuple[str, str]) -> list[dict[str, str]]:
     ("When did Xiaomi go public?", "where?", "Hong Kong Stock Exchange"),
     ("When was Xiaomi founded?", "who founded it?", "Lei Jun"),
     ("What does the report say about India?", "and Europe?", "Europe"),
+    ("What does the report say about Europe?", "and Latin America?", "Latin America"),
 ])
-def test_a_follow_up_asking_for_a_fact_the_last_answer_gave_gets_it_again(real_assistant, first, follow_up,
-                                                                          phrase) -> None:
+def test_a_follow_up_asking_for_a_fact_or_another_subject_gets_it(real_assistant, first, follow_up, phrase) -> None:
     """"Where?" after the listing: the answer before named the exchange; leaving out what it
-    said (as for "Tell me more") would leave out the answer."""
+    said (as for "Tell me more") would leave out the answer. "And Latin America?" after Europe:
+    borrowing the Europe answer's words would pull the search back to Europe."""
     before = real_assistant.ask(first)
-    assert phrase in before.answer
     answer = real_assistant.ask(follow_up, _turns((first, before.answer)))
     assert not answer.abstained, answer.reason
     assert phrase in answer.answer, answer.answer

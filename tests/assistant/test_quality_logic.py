@@ -69,6 +69,17 @@ def test_follow_up_borrows_the_subject_of_earlier_turns() -> None:
     assert query.startswith("And what about its pricing?")
 
 
+def test_the_same_question_of_another_place_does_not_borrow_the_last_answers_words() -> None:
+    """"And Latin America?" after Europe: the answer about Europe would pull the search back to it."""
+    history = [Turn("user", "What does the report say about Europe?"),
+               Turn("assistant", "Region specific tuning, from network bands to content partnerships, "
+                                 "ensures relevance.")]
+    query = QueryRewriter().rewrite("and Latin America?", history)
+    assert "europe" in query.lower() and "tuning" not in query.lower()
+    why = QueryRewriter().rewrite("and why does that matter?", history)  # not another subject
+    assert "tuning" in why.lower()
+
+
 def test_standalone_question_is_not_rewritten() -> None:
     history = [Turn("user", "Who founded Xiaomi?")]
     question = "Which retail channels does Xiaomi use for smart home devices in Europe?"
