@@ -33,7 +33,7 @@ from assistant.retriever import HybridSearch, SearchResult, SectionRetriever
 from assistant.rewrite import LLMQueryRewriter, QueryRewriter, may_repeat
 from assistant.settings import Settings
 from assistant.spelling import Speller
-from index.catalog import Catalog, content_terms
+from index.catalog import Catalog, content_terms, stem
 
 StreamEvent = tuple[str, Any]  # ("token", str) | ("answer", Answer)
 MAX_HISTORY_TURNS = 1000
@@ -217,6 +217,9 @@ class Assistant:
         said = " ".join(answers)
         said_terms = set(content_terms(" ".join(answers[-2:])))  # in other words: the last two answers
         asked = set(content_terms(follow_up)) - said_terms  # "Does it extend to cars?"
+        # "What is POCO for?" after a list of sub-brands: one item of what was said, by its name.
+        asked |= set(content_terms(" ".join(re.findall(r"(?<=\w[\s,])[A-Z][\w-]+", follow_up)))) - {
+            stem(s) for s in catalog.subjects} - catalog.subjects
 
         def given(text: str) -> bool:
             """Quoted before, or said in other words (most of its words), with nothing the

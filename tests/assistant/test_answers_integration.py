@@ -419,3 +419,19 @@ def test_a_figure_asked_of_a_part_is_checked_like_any_answer(real_assistant) -> 
     """"How many customers": the Customer Segments openings give no count."""
     answer = real_assistant.ask("How many customers does Xiaomi have?")
     assert answer.abstained and answer.reason == "not_in_document"
+
+
+def test_a_follow_up_about_one_named_item_of_the_last_answer_may_quote_it_again(real_assistant) -> None:
+    """"What is POCO for?" after the sub-brands: the sentence that said it is the answer."""
+    first = "What sub-brands does Xiaomi have?"
+    before = real_assistant.ask(first)
+    assert "POCO for performance enthusiasts" in before.answer
+    answer = real_assistant.ask("what is POCO for?", _turns((first, before.answer)))
+    assert "POCO for performance enthusiasts" in answer.answer
+
+
+def test_asking_for_weaknesses_finds_the_risks(real_assistant) -> None:
+    """The report says "challenges", "risks", "headwinds", never "weakness"."""
+    answer = real_assistant.ask("What are the weaknesses?")
+    assert not answer.abstained, answer.reason
+    assert answer.citations[0].path[0] == "Challenges and Risks"
