@@ -299,14 +299,20 @@ def part_asked(catalog: Catalog, question: str) -> SectionView | None:
     or more subsections whose heading holds every word of the question (or a longer form of a
     word of five letters or more: "partners", "partnerships") but the documents' subject and
     words that ask for an overview ("main", "what", "list"). The shortest such heading; None when
-    no heading covers the question."""
+    no heading covers the question, or two fit as well."""
     subjects = set(catalog.subjects) | {stem(s) for s in catalog.subjects}
-    asked = {t for t in content_terms(question) if t.split("'")[0] not in subjects and t not in _PART_FILLER}
+    words = {t.split("'")[0] for t in content_terms(question)}  # "what's" -> "what"
+    asked = {t for t in words if t and t not in subjects and t not in _PART_FILLER}
     if not asked:
         return None
-    found = [part for part, heading in catalog.parts
-             if all(any(h == t or (len(t) >= 5 and h.startswith(t)) for h in heading) for t in asked)]
-    return min(found, key=lambda s: len(content_terms(s.title))) if found else None
+    found = sorted(((len(heading), part) for part, heading in catalog.parts
+                    if all(any(h == t or (len(t) >= 5 and h.startswith(t)) for h in heading) for t in asked)),
+                   key=lambda pair: pair[0])
+    # Two headings that fit as well ("strategy": Customer Relationship Strategy, Marketing
+    # Strategy Overview) leave it to the search.
+    if not found or (len(found) > 1 and found[1][0] == found[0][0]):
+        return None
+    return found[0][1]
 
 
 _SUMMARY_TITLE = re.compile(r"\b(summary|conclusions?|overview|outlook|takeaways|closing|final thoughts)\b", re.I)

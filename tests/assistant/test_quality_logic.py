@@ -965,12 +965,38 @@ Claims are made within 30 days.
 ## Overtime
 
 Overtime is paid at time and a half.
+
+# Staff Benefits
+
+Benefits start after probation.
+
+## Gym
+
+The gym is free.
+
+## Cycle Scheme
+
+Bikes are bought through salary sacrifice.
+
+# Travel Benefits
+
+Travel is refunded.
+
+## Rail
+
+Season tickets are loaned.
+
+## Parking
+
+Parking is free on site.
 """
 
 
 @pytest.mark.parametrize(("question", "title"), [
     ("What kinds of leave are there?", "Leave"), ("Tell me about pay", "Pay"), ("List the main leave types", "Leave"),
     ("How much annual leave do staff get?", None), ("What is the overtime rate?", None), ("What is this?", None),
+    ("What's the pay like?", "Pay"), ("Tell me about the travel benefits", "Travel Benefits"),
+    ("Tell me about the benefits", None),  # two headings fit as well: left to the search
 ])
 def test_a_broad_question_is_matched_to_the_part_its_heading_names(question, title) -> None:
     from assistant.retriever import part_asked
