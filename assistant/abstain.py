@@ -321,8 +321,11 @@ SUPERLATIVE = re.compile(
 # "the third-largest vendor": the answer must give that rank, not only "largest".
 _ORDINAL_RANK = re.compile(r"\b(second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|\d+(?:st|nd|rd|th))"
                            r"[- ](?:\w+est|most|biggest|largest)\b", re.I)
-_RANKING_WORD = re.compile(r"\b(\w+est|most|top|leading|main|primary|anchor|first|largest|biggest|dominat\w*)\b",
-                           re.I)
+# Words ending in "est" that rank nothing: "test", "interest", "honest", "invest" ...
+_NOT_SUPERLATIVE = (r"(?:inter|requ|inv|hon|mod|for|t|harv|sugg|dig|prot|cont|manif|arr|r|w|n|ch|gu|qu|att|det|p|v"
+                    r"|j|cr|l|unr)est")
+_RANKING_WORD = re.compile(rf"\b(?!{_NOT_SUPERLATIVE}\b)(\w+est|most|top|leading|main|primary|anchor|first|largest"
+                           r"|biggest|dominat\w*)\b", re.I)
 _DEMONYM = re.compile(r"^(\w{4,}?)(ese|ian|ean|an|ish|i)$")  # Chinese, Indian, European, Spanish, Thai
 _TYPE_WORDS = frozenset(stem(w) for w in (
     "year when date many much number percentage percent name names called city country who whom price cost "

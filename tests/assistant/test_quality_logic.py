@@ -1008,3 +1008,13 @@ def test_a_broad_question_is_matched_to_the_part_its_heading_names(question, tit
     catalog = Catalog([Record(c.id, c.text, chunk_metadata(c), v) for c, v in zip(chunks, vectors, strict=True)], "g")
     part = part_asked(catalog, question)
     assert (part.title if part else None) == title
+
+
+def test_a_word_merely_ending_in_est_ranks_nothing() -> None:
+    """"Which risk is the biggest?" is not answered by "headwinds that test its margin"."""
+    catalog = catalog_of("Risks\nXiaomi faces industry headwinds that test its margin structure.\n"
+                         "Handset sales contribute the largest revenue share.\n")
+    assert decide_with(catalog, "Which risk is the biggest?",
+                       "Xiaomi faces industry headwinds that test its margin structure.") == "not_in_document"
+    assert decide_with(catalog, "Which revenue source is the biggest?",
+                       "Handset sales contribute the largest revenue share.") is None
