@@ -285,7 +285,8 @@ _UNIT_ASKED = tuple(re.compile(rf"\b(in|how many|of|per) ({p})\b", re.I) for p i
 _UNIT_GIVEN = tuple(re.compile(rf"\d[\d,.]*\s?({p})\b", re.I) for p in _UNIT_FORMS)
 _PERCENT = re.compile(r"\d[\d.,]*\s?(%|percent\b)|\bpercent(age)?\b", re.I)  # a share, not a count
 _HOW_MANY = re.compile(r"\bhow many(?: ([a-z][a-z-]+))?", re.I)  # the group: what is counted
-_CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][A-Za-z0-9&-]+")
+# A capitalised word mid-sentence: a name ("POCO", "India"), not the first word.
+CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][A-Za-z0-9&-]+")
 # "What does KOL stand for?": the answer must spell the acronym out.
 STAND_FOR = re.compile(r"\b(?:does|do|is|are)\s+(?:the\s+)?(?:abbreviation\s+|acronym\s+|term\s+)?[\"'“]?"
                        r"([A-Z][A-Za-z]{1,7}?)s?[\"'”]?\s+(?:stand for|short for|mean\b(?!\s+for))")
@@ -477,7 +478,7 @@ class Abstainer:
             for w in self._vocab[2]:
                 self._by_initial.setdefault(w[0], []).append(w)
             self._subjects = set(catalog.subjects) | {stem(s) for s in catalog.subjects}  # "acme", "acm"
-            capitalised = {m.group(0) for sent in catalog.sentences for m in _CAPITALISED.finditer(sent.text)}
+            capitalised = {m.group(0) for sent in catalog.sentences for m in CAPITALISED.finditer(sent.text)}
             # An acronym the documents pluralise ("ODMs", "KOLs") is a common noun, not a name.
             plural = {w[:-1] for w in capitalised if re.fullmatch(r"[A-Z]{2,}s", w)}
             self._proper = {w.lower() for w in capitalised if w not in plural and w.rstrip("s") not in plural}
@@ -533,7 +534,7 @@ class Abstainer:
         """Stems of the names the question uses mid-sentence that the documents know ("India",
         and "Indian" as "indi")."""
         roots = []
-        for m in _CAPITALISED.finditer(question):
+        for m in CAPITALISED.finditer(question):
             word = re.split(r"['’]", m.group(0).lower())[0]
             if word in STOPWORDS:
                 continue
@@ -712,7 +713,7 @@ class Abstainer:
             share = sum(t in section_stems for t in focus) / len(focus) if focus else 1.0
             coverage = max(coverage, share)
         unknown = tuple(
-            m.group(0) for m in _CAPITALISED.finditer(question)
+            m.group(0) for m in CAPITALISED.finditer(question)
             if m.group(0).upper() != m.group(0) and not _CALENDAR.fullmatch(m.group(0))
             and not all(  # "Xiaomi-branded": each part known
                 self._known_name(part) for part in re.split(r"['’]", m.group(0).lower())[0].split("-") if part)

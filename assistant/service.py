@@ -25,7 +25,7 @@ from typing import Any, Protocol
 import numpy as np
 from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrough
 
-from assistant.abstain import ASKS, DATE, GREETING, INJECTION, NUMERIC, Abstainer, ChitChat
+from assistant.abstain import ASKS, CAPITALISED, DATE, GREETING, INJECTION, NUMERIC, Abstainer, ChitChat
 from assistant.answer import Candidate, ExtractiveAnswerer
 from assistant.models import Answer, Turn
 from assistant.prompts import load_text
@@ -218,7 +218,7 @@ class Assistant:
         said_terms = set(content_terms(" ".join(answers[-2:])))  # in other words: the last two answers
         asked = set(content_terms(follow_up)) - said_terms  # "Does it extend to cars?"
         # "What is POCO for?" after a list of sub-brands: one item of what was said, by its name.
-        asked |= set(content_terms(" ".join(re.findall(r"(?<=\w[\s,])[A-Z][\w-]+", follow_up)))) - {
+        asked |= set(content_terms(" ".join(CAPITALISED.findall(follow_up)))) - {
             stem(s) for s in catalog.subjects} - catalog.subjects
 
         def given(text: str) -> bool:
