@@ -5,13 +5,14 @@ aside?" is about the company: a slip hides both from the question-type patterns,
 from the embedding. Mended are:
 
 - question words ("wich", "waht", "whne"): a fixed list of common slips;
-- a word of five letters or more that the documents do not use, that is no English word (the
+- a word of four letters or more that the documents do not use, that is no English word (the
   word list of ``pyspellchecker``, loaded only when such a word comes), no British spelling of
   one, and no everyday word the lexicon knows. One slip (a letter added, dropped or changed, or
   two swapped, after the first) from the documents' words of one stem, it becomes the most
-  frequent of them; near words of two stems, the far more frequent one ("customrs": "customers",
-  not "customs"), else it stays. With none of their words near, it becomes its most frequent
-  English neighbour ("peopple"), unless it is capitalised inside a sentence: a name ("Realme").
+  frequent of them ("poko": "poco"); near words of two stems, the far more frequent one
+  ("customrs": "customers", not "customs"), else it stays. With none of their words near, a
+  word of five letters or more becomes its most frequent English neighbour ("peopple"), unless
+  it is capitalised inside a sentence: a name ("Realme"); a four-letter one stays.
 
 A real word the documents do not use ("trainers" beside "trainees") is what the asker meant and
 stays as typed.
@@ -47,7 +48,8 @@ QUESTION_WORD_SLIPS = {
 }
 _QUESTION_SLIP = re.compile(r"\b(" + "|".join(QUESTION_WORD_SLIPS) + r")\b", re.I)
 _DOMINANT = 3  # a stem this many times as frequent in the documents as the next is the one meant
-_WORD = re.compile(r"\b[A-Za-z][a-z]{4,}\b")  # five letters or more, not an acronym or a name in capitals
+_WORD = re.compile(r"\b[A-Za-z][a-z]{3,}\b")  # four letters or more, not an acronym or a name in capitals
+_SHORT = 4  # a word this short is mended only to a document word: English words of four letters lie too close
 
 
 def one_slip(a: str, b: str) -> bool:
@@ -93,6 +95,8 @@ class Speller:
         near = [w for w in self._by_initial.get(word[0], ()) if abs(len(w) - len(word)) <= 1 and one_slip(word, w)]
         if not near and name_like:
             return typed  # a name the documents do not use ("Realme") is no slip of an English word
+        if len(word) <= _SHORT and not near:
+            return typed
         english = self._english()
         if word in english:
             return typed

@@ -36,11 +36,22 @@ def test_a_slip_in_a_question_word_or_a_document_word_is_mended() -> None:
 
 def test_real_words_short_words_and_everyday_words_are_left_as_typed() -> None:
     """"trainers" is an English word one slip from the documents' "trainees": the asker meant it.
-    Words under five letters and the lexicon's everyday words are never changed."""
+    Words under four letters and the lexicon's everyday words are never changed."""
     speller = Speller(extra_known={"subscripsion"})
     for question in ("Can I wear trainers?", "Is the firm sued often?", "Do they sell via subscripsion?",
                      "What does Hwo mean?"):
         assert speller.mend(question, catalog()) == question
+
+
+def test_a_four_letter_slip_is_mended_only_to_a_document_word() -> None:
+    """"poko" is one slip from the documents' "POCO"; "hone" is an English word and "vlog" is near
+    no document word: both stay, as the English word list is too close around four letters."""
+    text = "Brands\nThe POCO line targets young buyers. The Home app links devices.\n"
+    speller = Speller()
+    assert speller.mend("What is poko for?", catalog("g4", text)) == "What is poco for?"
+    assert speller.mend("Is the homw app good?", catalog("g4", text)) == "Is the home app good?"
+    for question in ("How do they hone it?", "Do they vlog?"):
+        assert speller.mend(question, catalog("g4", text)) == question
 
 
 def test_a_british_spelling_meets_the_documents_american_one() -> None:
