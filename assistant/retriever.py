@@ -301,8 +301,7 @@ def part_asked(catalog: Catalog, question: str) -> SectionView | None:
     words that ask for an overview ("main", "what", "list"). The shortest such heading; None when
     no heading covers the question, or two fit as well."""
     subjects = set(catalog.subjects) | {stem(s) for s in catalog.subjects}
-    words = {t.split("'")[0] for t in content_terms(question)}  # "what's" -> "what"
-    asked = {t for t in words if t and t not in subjects and t not in _PART_FILLER}
+    asked = {t for t in content_terms(question) if t not in subjects and t not in _PART_FILLER}
     if not asked:
         return None
     found = sorted(((len(heading), part) for part, heading in catalog.parts

@@ -30,12 +30,19 @@ STOPWORDS = frozenset(
 )
 
 
+# A clitic ends a word: "company's" and "company’s" are "company", "what's" is "what", "don't" is "do".
+_CLITIC = re.compile(r"'(?:s|re|ve|ll|d|m)$|n't$")
+_NEGATED = {"can't": "can", "won't": "will", "shan't": "shall"}
+
+
 def words(text: str) -> list[str]:
-    """Lower-case word tokens (used by BM25, overlap scores and the rewriter)."""
-    return _WORD.findall(text.lower())
+    """Lower-case word tokens (used by BM25, overlap scores and the rewriter), without clitics, so
+    that a straight and a curly apostrophe give the same words."""
+    return [_NEGATED.get(w) or _CLITIC.sub("", w) if "'" in w else w
+            for w in _WORD.findall(text.lower().replace("’", "'"))]
 
 
-LEXICAL_VERSION = "v3"  # bump when tokenisation changes: persisted BM25 indexes are rebuilt
+LEXICAL_VERSION = "v4"  # bump when tokenisation changes: persisted BM25 indexes are rebuilt
 
 
 def stem(word: str) -> str:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from index.catalog import content_terms, stem
+from index.catalog import content_terms, stem, words
 
 
 def test_every_form_of_a_word_meets_at_one_stem() -> None:
@@ -17,3 +17,12 @@ def test_stems_keep_words_apart_that_differ() -> None:
     assert stem("installed") == stem("installs") == "install"
     assert len({stem("fee"), stem("free"), stem("fees")}) == 2
     assert content_terms("Staff fees are managed") == ["staff", "fee", "manag"]
+
+
+def test_a_straight_and_a_curly_apostrophe_give_the_same_words() -> None:
+    """A question typed with "'" meets a document written with "’" (and the other way round):
+    "company's" is "company", and "what's" or "don't" add no word of their own."""
+    assert content_terms("What's the company's plan? Don't the users' stores close?") == \
+        content_terms("What’s the company’s plan? Don’t the users’ stores close?") == \
+        ["company", "plan", "user", "stor", "clos"]
+    assert words("can't o'clock R&D") == ["can", "o'clock", "r&d"]
