@@ -137,6 +137,8 @@ THIRD_PERSON = re.compile(r"\b(they|them|their|theirs)\b", re.I)
 PERSONAL = re.compile(r"\b(i|i'm|i've|i'd|my|me|mine)\b", re.I)
 # "Who is Lei Jun?" asks who a named person is, not for a name (case-sensitive on purpose).
 WHO_IS_NAMED = re.compile(r"^\s*[Ww]ho (is|was) [A-Z][\w.-]+( [A-Z][\w.-]+)*\s*\??\s*$")
+# "And who leads it?", "So when did it list?": a follow-up's opening word, before what it asks.
+_LEAD_WORD = re.compile(r"^\s*(?:and|but|so|also|then|ok(?:ay)?|well|right|hmm+)\b[,:]?\s+(?=\w)", re.I)
 WHY_HOW = re.compile(r"^\s*(why|how|since|given)\b|^\s*what (led|made|caused|prompted|drove|motivated|pushed)\b",
                      re.I)
 WHY = re.compile(r"^\s*why\b", re.I)
@@ -573,6 +575,7 @@ class Abstainer:
                  follow_up: bool = False) -> Evidence:
         vocab, stems = self.vocabulary(catalog)
         subjects = self._subjects
+        question = _LEAD_WORD.sub("", question)
         q_lower = question.lower()
         wants = []
         if NUMERIC.search(question):
@@ -658,8 +661,11 @@ class Abstainer:
             missing.append("date")
         # A capitalised pair naming what the question names ("Northwind Logistics" for "Who is the
         # CEO of Northwind?") is that organisation, not a person who answers it.
+        # A follow-up's person stands in a sentence about what it asks ("And who leads it?" is not
+        # answered by "listed on the Hong Kong Stock Exchange", which the history's subject chose).
         if "person" in wants and not any(q_words.isdisjoint(words(m.group(0)))
-                                         for m in _CAPITAL_BIGRAM.finditer(text)):
+                                         and (not focus_set or not focus_set.isdisjoint(about[i]))
+                                         for i in topical for m in _CAPITAL_BIGRAM.finditer(sentences[i])):
             missing.append("person")
         kind = ORG_KIND.search(question)
         if kind:  # a sentence with a name must speak of organisations of the asked kind

@@ -37,6 +37,9 @@ from index.catalog import Catalog, content_terms, stem
 
 StreamEvent = tuple[str, Any]  # ("token", str) | ("answer", Answer)
 MAX_HISTORY_TURNS = 1000
+# The turns a follow-up is read with: the rewrite reads the last two questions and answers, the
+# LLM condenser the last four turns.
+RECENT_TURNS = 8
 _BRIEF = r"(?:short|brief|quick|one[- ]sentence|one[- ]line|one[- ]paragraph|high[- ]level|executive)\s+"
 _BRIEFLY = (r"(?:\s*,?\s*(?:in (?:one|a|two|three|\d+|a few) (?:short )?(?:sentences?|words|lines?|paragraphs?|bullet"
             r"(?: point)?s?)|briefly|quickly|for me))*")
@@ -302,12 +305,14 @@ class Assistant:
         """Validate, rewrite, retrieve and decide whether the document answers."""
         text = clean_question(question, self.settings.max_question_chars)
         turns = parse_history(history)
+        # An earlier "The document does not say ..." holds no words of the conversation's subject.
+        turns = [t for t in turns if not (t.role == "assistant" and self._refusal.fullmatch(t.content.strip()))]
+        # Only the recent turns are read, so a long history costs no more than a short one.
+        turns = turns[-RECENT_TURNS:]
         # Slips of typing ("Wich ...", "the comapny"), in the question and the user's earlier turns.
         catalog = self.search.catalog()
         text = self.speller.mend(text, catalog)
         turns = [Turn(t.role, self.speller.mend(t.content, catalog)) if t.role == "user" else t for t in turns]
-        # An earlier "The document does not say ..." holds no words of the conversation's subject.
-        turns = [t for t in turns if not (t.role == "assistant" and self._refusal.fullmatch(t.content.strip()))]
         if GREETING.match(text) and not INJECTION.search(text):  # "thanks!", "hi": no search
             nothing = SearchResult(text, [], np.zeros(0, np.float32), [], {})
             return Decision(text, turns, text, nothing, catalog, [], "greeting")

@@ -125,6 +125,33 @@ def test_follow_up_uses_the_history(real_assistant) -> None:
     assert "R and D and Intellectual Property" in [c.section for c in answer.citations[:3]]
 
 
+def test_a_follow_up_opening_with_and_still_asks_for_a_person(real_assistant) -> None:
+    """"And who leads it?" asks for a person as "Who leads Xiaomi?" does; the report names no
+    leader, so it is declined instead of answered with the founding story (the API docs' example)."""
+    history = [{"role": "user", "content": "Who founded Xiaomi?"},
+               {"role": "assistant", "content": "Lei Jun founded Xiaomi in 2010. [1]"}]
+    for question in ("And who leads it?", "So who leads it now?"):
+        answer = real_assistant.ask(question, history)
+        assert answer.abstained and answer.reason == "not_in_document", (question, answer.answer)
+    assert not real_assistant.ask("And when did it go public?", history).abstained
+
+
+def test_only_the_recent_turns_of_a_long_history_are_read(real_assistant, monkeypatch) -> None:
+    """A chat of hundreds of turns costs what its last few do: the follow-up is answered as with
+    its last eight turns alone, and only they are mended for slips (each unknown word costs a
+    look-up: a 1 MB history took a minute)."""
+    recent = [{"role": "user", "content": "Which R&D areas does Xiaomi invest in?"},
+              {"role": "assistant", "content": "Imaging algorithms, connectivity, battery systems, and AIoT protocols."}]
+    old = [{"role": role, "content": f"zorblat quexfin {i}"} for i in range(300) for role in ("user", "assistant")]
+    mended: list[str] = []
+    mend = real_assistant.speller.mend
+    monkeypatch.setattr(real_assistant.speller, "mend", lambda text, catalog: mended.append(text) or mend(text, catalog))
+    long_answer = real_assistant.ask("How do they protect those innovations?", old + recent)
+    assert len(mended) <= 1 + 8
+    short_answer = real_assistant.ask("How do they protect those innovations?", old[-6:] + recent)
+    assert (long_answer.query, long_answer.answer) == (short_answer.query, short_answer.answer)
+
+
 def test_a_follow_up_in_everyday_words_picks_the_sentence_in_report_words(real_assistant) -> None:
     """The follow-up's own words choose the sentences: "go public" is "listed", not the founding
     year the history talks about."""
