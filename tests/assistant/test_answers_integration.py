@@ -141,11 +141,16 @@ def test_only_the_recent_turns_of_a_long_history_are_read(real_assistant, monkey
     its last eight turns alone, and only they are mended for slips (each unknown word costs a
     look-up: a 1 MB history took a minute)."""
     recent = [{"role": "user", "content": "Which R&D areas does Xiaomi invest in?"},
-              {"role": "assistant", "content": "Imaging algorithms, connectivity, battery systems, and AIoT protocols."}]
+              {"role": "assistant", "content": "Imaging, connectivity, battery systems, and AIoT protocols."}]
     old = [{"role": role, "content": f"zorblat quexfin {i}"} for i in range(300) for role in ("user", "assistant")]
     mended: list[str] = []
     mend = real_assistant.speller.mend
-    monkeypatch.setattr(real_assistant.speller, "mend", lambda text, catalog: mended.append(text) or mend(text, catalog))
+
+    def counted(text: str, catalog: object) -> str:
+        mended.append(text)
+        return mend(text, catalog)
+
+    monkeypatch.setattr(real_assistant.speller, "mend", counted)
     long_answer = real_assistant.ask("How do they protect those innovations?", old + recent)
     assert len(mended) <= 1 + 8
     short_answer = real_assistant.ask("How do they protect those innovations?", old[-6:] + recent)
