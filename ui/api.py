@@ -12,6 +12,7 @@ run in a threadpool; at most ``settings.max_concurrency`` at once, more get 503 
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any, Literal
@@ -144,16 +145,28 @@ def build_api(settings: Settings, assistant: Assistant, feedback: Any | None = N
         if isinstance(admitted, JSONResponse):
             return admitted
         question, history = admitted
+        stream = assistant.stream(question, history)
+        # The question is checked and searched before the stream opens: a failure there (an index
+        # rebuilt with another model, a Chroma server down) is the same status and message as
+        # /api/ask's, not a 200 with an error event.
+        try:
+            first = await run_in_threadpool(next, stream, None)
+        except QuestionError as exc:
+            slots.release()
+            return error(question_status(exc), str(exc))
+        except Exception:
+            slots.release()
+            raise
 
         def events() -> Iterator[str]:
             try:
-                for kind, value in assistant.stream(question, history):
+                for kind, value in itertools.chain([first] if first else [], stream):
                     if kind == "answer":
                         yield sse("answer", value.to_json())
                     elif kind == "token":
                         yield sse("token", {"text": value})
             except Exception as exc:  # noqa: BLE001 - reported to the client, the stream is already open
-                yield sse("error", {"error": f"The assistant failed: {type(exc).__name__}."})
+                yield sse("error", {"error": failure(exc)[1]})
 
         async def body_iter() -> AsyncIterator[str]:
             async for chunk in iterate_in_threadpool(events()):
@@ -227,14 +240,22 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def on_crash(request: Request, exc: Exception) -> JSONResponse:
-        # Every error is JSON, a crash too; a Chroma server that is down is a 503 to retry.
-        name = type(exc).__name__
-        if isinstance(exc, StoreUnavailableError | ConnectionError):
-            why = str(exc) if isinstance(exc, StoreUnavailableError) else f"the index store cannot be reached ({name})"
-            return error(503, f"{why[:1].upper()}{why[1:]}; retry shortly.", {"Retry-After": "5"})
-        return error(500, f"The assistant failed: {name}.")
+        status, message = failure(exc)
+        return error(status, message, {"Retry-After": "5"} if status == 503 else None)
 
     @app.exception_handler(EmbedderMismatchError)
     async def on_mismatch(request: Request, exc: EmbedderMismatchError) -> JSONResponse:
-        # The index was rebuilt with another model while this server ran.
-        return error(503, f"The index cannot be searched: {exc}; or restart the server with the index's model.")
+        # The index was rebuilt with another model while this server ran: retrying will not help.
+        return error(*failure(exc))
+
+
+def failure(exc: Exception) -> tuple[int, str]:
+    """The status and message of an answer that failed: every error is JSON, a crash too; a Chroma
+    server that is down, or an index rebuilt with another model while the server ran, is a 503."""
+    name = type(exc).__name__
+    if isinstance(exc, EmbedderMismatchError):
+        return 503, f"The index cannot be searched: {exc}; or restart the server with the index's model."
+    if isinstance(exc, StoreUnavailableError | ConnectionError):
+        why = str(exc) if isinstance(exc, StoreUnavailableError) else f"the index store cannot be reached ({name})"
+        return 503, f"{why[:1].upper()}{why[1:]}; retry shortly."
+    return 500, f"The assistant failed: {name}."

@@ -197,7 +197,10 @@ def test_an_index_rebuilt_by_another_model_gives_503_saying_what_to_do(settings,
         assert c.post("/api/ask", json={"question": FOUNDED}).status_code == 200
         index_documents([BUNDLED_DOCUMENT], build_store(settings), HashEmbedder(dimension=32))
         r = c.post("/api/ask", json={"question": FOUNDED})
+        streamed = c.post("/api/ask/stream", json={"question": FOUNDED})
         health = c.get("/healthz")
     assert r.status_code == 503
     assert "hash-32" in r.json()["error"] and "assistant index" in r.json()["error"] and "restart" in r.json()["error"]
+    # The stream checks the question before it opens: the same 503 and advice, not a 200 with an error event.
+    assert streamed.status_code == 503 and streamed.json() == r.json()
     assert health.status_code == 503 and "hash-32" in health.json()["error"]

@@ -283,6 +283,10 @@ class _Down(FakeAssistant):
     def ask(self, question: object, history: object = None):
         raise self.exc
 
+    def stream(self, question: object, history: object = None):
+        raise self.exc
+        yield  # a generator, as Assistant.stream is
+
 
 @pytest.mark.parametrize(("exc", "status", "fragment"), [
     (ConnectionRefusedError("chroma down"), 503, "cannot be reached"),
@@ -292,6 +296,7 @@ def test_a_crash_or_an_unreachable_store_is_a_json_error(settings, tmp_path, exc
     app = create_app(settings.model_copy(update={"rate_limit": 0}), _Down(exc),  # type: ignore[arg-type]
                      FeedbackStore(tmp_path / "f.sqlite3"), chat=False)
     with TestClient(app, raise_server_exceptions=False) as c:
-        r = c.post("/api/ask", json=ASK)
-        assert r.status_code == status and fragment in r.json()["error"]
-        assert r.headers["content-type"] == "application/json"
+        for path in ("/api/ask", "/api/ask/stream"):
+            r = c.post(path, json=ASK)
+            assert r.status_code == status and fragment in r.json()["error"], path
+            assert r.headers["content-type"] == "application/json"
