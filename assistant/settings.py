@@ -178,6 +178,11 @@ class Settings(BaseSettings):
     def _key_given(cls, value: str | None) -> str | None:
         if value is not None and not value.strip():
             raise ValueError("is empty, which would turn the key check off: unset it for no key, or give the key")
+        # An Authorization header carries visible ASCII: a key with a space ("abc " pasted from a
+        # file) or a letter like "é" could never be sent, and every request would get 401.
+        if value is not None and not re.fullmatch(r"[!-~]+", value):
+            raise ValueError("must be printable ASCII without spaces (letters, digits, punctuation), "
+                             "as an Authorization header carries it")
         return value
 
     @field_validator("chroma_url")

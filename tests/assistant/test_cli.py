@@ -227,6 +227,8 @@ def test_ask_names_the_part_of_a_question_the_document_does_not_answer(cli):
     ({"ASSISTANT_CHROMA_URL": "http://127.0.0.1:1"}, ["ask", "hi"], 1, "cannot reach the Chroma server at http://127.0.0.1:1"),
     ({"ASSISTANT_DATA_DIR": "{file}"}, ["index"], 2, "is a file"),
     ({"ASSISTANT_API_KEY": ""}, ["ask", "hi"], 2, "ASSISTANT_API_KEY: Value error, is empty"),
+    ({"ASSISTANT_API_KEY": "abc "}, ["ask", "hi"], 2, "ASSISTANT_API_KEY: Value error, must be printable ASCII"),
+    ({"ASSISTANT_API_KEY": "clé-secrète"}, ["ask", "hi"], 2, "ASSISTANT_API_KEY: Value error, must be printable"),
     ({"ASSISTANT_CHROMA_URL": "notaurl"}, ["ask", "hi"], 2, "'notaurl' is no server URL"),
     ({"ASSISTANT_DOCUMENTS": ""}, ["index"], 2, "no documents to index"),
     ({"ASSISTANT_ABSTAIN_THRESHOLD": "5"}, ["ask", "hi"], 2, "ASSISTANT_ABSTAIN_THRESHOLD"),
