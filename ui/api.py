@@ -34,14 +34,20 @@ from ui.security import ConcurrencyLimit
 STREAM_EVENTS = ("token", "answer", "error")
 
 
+_TURN: Any = {"type": "object", "required": ["role", "content"], "properties": {
+    "role": {"type": "string", "enum": ["user", "assistant"]}, "content": {"type": "string"}}}
+
+
 class AskRequest(BaseModel):
     """One question, with the conversation so far (as one `assistant ask --jsonl` input line)."""
 
     model_config = ConfigDict(extra="ignore", json_schema_extra={"examples": [
         {"question": "In what year was Xiaomi founded, and by whom?", "history": []}]})
     question: StrictStr = Field(description="The question, 1 to max_question_chars characters.")
+    # Validated by parse_history (its messages name the bad turn); the schema documents the shape.
     history: list[Any] | None = Field(
-        None, description='Earlier turns: [{"role": "user"|"assistant", "content": str}, ...].')
+        None, description='Earlier turns: [{"role": "user"|"assistant", "content": str}, ...], oldest first.',
+        json_schema_extra=lambda schema: schema["anyOf"][0].update(items=_TURN))  # type: ignore[index, union-attr]
 
 
 class FeedbackRequest(BaseModel):
@@ -57,12 +63,46 @@ class ErrorBody(BaseModel):
     error: str
 
 
+# The response bodies, for /openapi.json only: Answer.to_json() writes them.
+class CitationBody(BaseModel):
+    document: str = Field(description="The source file name.")
+    section: str = Field(description='The heading exactly as in the document ("Introduction" for the opening).')
+    path: list[str] = Field(description="The heading path, outermost first.")
+    quote: str = Field(description="Verbatim, contiguous text of the section.")
+    score: float = Field(description="The section's fused retrieval score: higher is nearer (for ordering only).")
+
+
+class AnswerBody(BaseModel):
+    answer: str = Field(description="The answer text with [n] markers, or the refusal.")
+    abstained: bool = Field(description="True when the documents do not answer (citations are then empty).")
+    answered_by: str = Field(description='"extractive" or the LLM backend.')
+    citations: list[CitationBody] = Field(description="Most relevant first.")
+    query: str = Field(description="The standalone query actually searched (follow-ups rewritten, slips mended).")
+    reason: str | None = Field(None, description="When abstaining: not_in_document, injection, off_topic or greeting.")
+    not_answered: list[str] | None = Field(None, description="Parts of the question the documents do not answer.")
+    unsupported: list[str] | None = Field(None, description="LLM sentences no section supports.")
+
+
+class FeedbackBody(BaseModel):
+    id: int
+    rating: Literal["up", "down"]
+
+
+class HealthBody(BaseModel):
+    status: Literal["ok"]
+    answerer: str
+    sections: int
+    sentences: int
+    documents: list[str]
+    generation: str | None
+
+
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorBody, "description": text} for code, text in (
-        (400, "Malformed JSON"), (401, "Missing or wrong API key"),
+        (400, "Malformed JSON"), (401, "Missing or wrong API key"), (403, "Origin not allowed (CORS)"),
         (413, "Question too long, or a body over 1 MiB"), (415, "Body not sent as application/json"),
         (422, "Empty question, wrong types or malformed history"), (429, "Rate limit (Retry-After)"),
-        (503, "Server busy (Retry-After)"))
+        (503, "Server busy (Retry-After), or the index cannot be searched (the message says why)"))
 }
 
 
@@ -119,7 +159,7 @@ def build_api(settings: Settings, assistant: Assistant, feedback: Any | None = N
             return error(503, "The assistant is busy: retry in a moment.", busy)
         return question, history
 
-    @router.post("/api/ask", tags=["api"], responses=ERRORS,
+    @router.post("/api/ask", tags=["api"], responses={200: {"model": AnswerBody}, **ERRORS},
                  summary="Ask a question; the same JSON object as one `assistant ask --jsonl` line")
     async def ask(body: AskRequest) -> JSONResponse:
         admitted = admit(body)
@@ -139,7 +179,7 @@ def build_api(settings: Settings, assistant: Assistant, feedback: Any | None = N
             "Server-Sent Events: `token` events ({\"text\": str}) as the answer forms, then one "
             "`answer` event with the full answer object (citations included); `error` "
             "({\"error\": str}) if answering fails midway.")}},
-        summary="Ask a question; stream the answer as Server-Sent Events")
+        summary="Ask a question; stream the answer as Server-Sent Events", response_class=StreamingResponse)
     async def ask_stream(body: AskRequest) -> Any:
         admitted = admit(body)
         if isinstance(admitted, JSONResponse):
@@ -175,7 +215,9 @@ def build_api(settings: Settings, assistant: Assistant, feedback: Any | None = N
         return SlotStreamingResponse(slots.release, body_iter(), media_type="text/event-stream",
                                      headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
-    @router.post("/api/feedback", tags=["api"], responses=ERRORS, status_code=201,
+    @router.post("/api/feedback", tags=["api"], status_code=201, responses={
+        201: {"model": FeedbackBody, "description": "Recorded"}, **ERRORS,
+        503: {"model": ErrorBody, "description": "Busy (Retry-After), or feedback not enabled on this server"}},
                  summary="Record a thumbs up/down on an answer")
     async def post_feedback(body: FeedbackRequest) -> JSONResponse:
         if feedback is None:
@@ -201,7 +243,8 @@ def build_api(settings: Settings, assistant: Assistant, feedback: Any | None = N
             return error(405, f"Use {', '.join(allowed)} for {path}.", {"Allow": ", ".join(allowed)})
         return error(404, f"No such endpoint: {path} (see /docs).")
 
-    @router.get("/healthz", tags=["health"], summary="Status, index size and answerer")
+    @router.get("/healthz", tags=["health"], summary="Status, index size and answerer", responses={
+        200: {"model": HealthBody}, 503: {"model": ErrorBody, "description": "The index cannot be read"}})
     async def healthz() -> JSONResponse:
         try:
             return JSONResponse(await run_in_threadpool(assistant.health))
@@ -211,6 +254,27 @@ def build_api(settings: Settings, assistant: Assistant, feedback: Any | None = N
     router.add_api_route("/healthz", healthz, methods=["HEAD"], include_in_schema=False)  # uptime checkers
 
     return router
+
+
+def document_security(app: FastAPI) -> None:
+    """/openapi.json names the bearer key /api/* takes when ASSISTANT_API_KEY is set (Swagger UI's
+    Authorize button); the key itself is checked by ui.security.ApiGuard."""
+    make_schema = app.openapi
+
+    def schema() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            spec = make_schema()
+            spec.setdefault("components", {}).setdefault("securitySchemes", {})["bearer"] = {
+                "type": "http", "scheme": "bearer",
+                "description": "Needed when the server sets ASSISTANT_API_KEY: `Authorization: Bearer <key>`."}
+            for path, operations in spec.get("paths", {}).items():
+                if path.startswith("/api/"):
+                    for operation in operations.values():
+                        operation["security"] = [{"bearer": []}]
+            app.openapi_schema = spec
+        return app.openapi_schema
+
+    app.openapi = schema  # type: ignore[method-assign]
 
 
 def install_error_handlers(app: FastAPI) -> None:

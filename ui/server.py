@@ -18,7 +18,7 @@ from fastapi import FastAPI
 
 from assistant.service import Assistant
 from assistant.settings import Settings
-from ui.api import build_api, install_error_handlers
+from ui.api import build_api, document_security, install_error_handlers
 from ui.security import ApiGuard, HostGuard, HostPolicy, OriginPolicy, RateLimiter
 from ui.widget import build_widget_routes
 
@@ -43,6 +43,7 @@ def create_app(settings: Settings, assistant: Assistant, feedback: Any | None = 
     app.add_middleware(ApiGuard, settings=settings, policy=policy, limiter=RateLimiter(settings.rate_limit))
     install_error_handlers(app)
     app.include_router(build_api(settings, assistant, feedback))
+    document_security(app)
     app.include_router(build_widget_routes(policy))
     if chat:  # mounted last: "/" catches every path not routed above
         import gradio as gr

@@ -136,6 +136,35 @@ def test_healthz_reports_status_index_size_and_answerer(client) -> None:
     assert body["sections"] > 10 and body["documents"] == ["xiaomi-business-model.txt"]
 
 
+def test_the_openapi_schema_describes_what_the_api_returns(client) -> None:
+    """A developer generating a client from /openapi.json gets the answer object, the history's
+    turn shape and the bearer key, and each documented field is one the API really sends."""
+    spec = client.get("/openapi.json").json()
+    schemas = spec["components"]["schemas"]
+
+    def fields(ref: dict) -> tuple[set[str], set[str]]:
+        schema = schemas[ref["$ref"].rsplit("/", 1)[1]]
+        return set(schema["properties"]), set(schema.get("required", []))
+
+    ask = spec["paths"]["/api/ask"]["post"]
+    answer_fields, answer_required = fields(ask["responses"]["200"]["content"]["application/json"]["schema"])
+    real = client.post("/api/ask", json={"question": FOUNDED}).json()
+    assert answer_required <= set(real) <= answer_fields
+    citation_ref = schemas["AnswerBody"]["properties"]["citations"]["items"]
+    assert set(real["citations"][0]) == fields(citation_ref)[0]
+    refused = client.post("/api/ask", json={"question": "How many employees does Xiaomi have?"}).json()
+    assert set(refused) <= answer_fields and refused["reason"] == "not_in_document"
+    turn = schemas["AskRequest"]["properties"]["history"]["anyOf"][0]["items"]
+    assert turn["properties"]["role"]["enum"] == ["user", "assistant"]
+    assert ask["security"] == [{"bearer": []}] and spec["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+    stream = spec["paths"]["/api/ask/stream"]["post"]["responses"]["200"]["content"]
+    assert list(stream) == ["text/event-stream"]
+    health_ref = spec["paths"]["/healthz"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert set(client.get("/healthz").json()) == fields(health_ref)[0]
+    feedback = spec["paths"]["/api/feedback"]["post"]["responses"]
+    assert "not enabled" in feedback["503"]["description"] and "201" in feedback
+
+
 def test_docs_chat_widget_and_demo_are_served(client) -> None:
     assert "/api/ask/stream" in client.get("/openapi.json").json()["paths"]
     assert client.get("/docs").status_code == 200
