@@ -55,12 +55,13 @@ def cmd_index(args: argparse.Namespace) -> int:
     if args.remove:
         if args.paths or args.replace:
             return _fail("--remove takes document names alone: give no paths and no --replace.", EXIT_BAD_INPUT)
+        names = [Path(name).name for name in args.remove]  # documents are known by file name: "docs/a.md" is "a.md"
         with _index_lock(settings.data_dir):
             try:
-                report = remove_documents(args.remove, build_store(settings, create=False))
+                report = remove_documents(names, build_store(settings, create=False))
             except DocumentError as exc:
                 return _fail(f"{exc}. The existing index is unchanged.", EXIT_BAD_INPUT)
-        print(f"Removed {', '.join(args.remove)} ({report.removed} chunks); the index holds "
+        print(f"Removed {', '.join(names)} ({report.removed} chunks); the index holds "
               f"{', '.join(report.documents)}: {report.sections} sections, {report.chunks} chunks.")
         return 0
     paths = [Path(p) for p in args.paths] or list(settings.documents)
@@ -279,7 +280,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="*", help="documents to index")
     p.add_argument("--replace", action="store_true", help="drop documents not named here from the index")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.add_argument("--remove", nargs="+", metavar="NAME", help="drop these documents (file names) and keep the others")
+    p.add_argument("--remove", nargs="+", metavar="NAME",
+                   help="drop these documents (file names; a path names its file) and keep the others")
     p.set_defaults(func=cmd_index)
 
     p = sub.add_parser("status", help="what the index holds: documents, sections, embedding model", parents=[data_dir])

@@ -79,7 +79,7 @@ class FeedbackStore:
             raise ValueError("answer.citations must be a list of Answer.to_json() citations, each with a 'section'.")
         row = (
             datetime.now(UTC).isoformat(timespec="seconds"), source, rating, question,
-            answer["answer"], int(bool(answer.get("abstained", False))),
+            answer["answer"], int(answer.get("abstained") is True),
             str(answer.get("answered_by", "")), str(answer.get("query", "")),
             json.dumps(answer.get("citations", []), ensure_ascii=False),
         )

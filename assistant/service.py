@@ -49,6 +49,7 @@ OVERVIEW = re.compile(  # a request about the whole document, not one of its par
     rf"{_BRIEFLY}\s*(?:(?:this|the|it|that)\s*(?:whole\s+)?(?:document|report|text|file|paper)?)?{_BRIEFLY}"
     r"\s*(?:please)?\W*$"
     r"|\bwhat(?:'s| is| are)\s+(?:this|the)\s+(?:document|report|text|file|paper)s?\s+(?:about|on)\b"
+    r"|\bwhat(?:'s| is)\s+in\s+(?:this|the)\s+(?:document|report|text|file|paper)s?\W*$"
     r"|\b(?:main|key)\s+(?:points|takeaways|ideas|message)\s+of\s+(?:this|the)\s+(?:document|report|text)\b",
     re.I,
 )

@@ -232,7 +232,7 @@ def build_api(settings: Settings, assistant: Assistant, feedback: Any | None = N
             return error(422, str(exc))
         return JSONResponse({"id": row, "rating": body.rating}, status_code=201)
 
-    @router.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+    @router.api_route("/api/{rest:path}", methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
                       include_in_schema=False)
     async def unknown(rest: str, request: Request) -> JSONResponse:
         """Unrouted /api/* paths answer in the API's error shape (not the chat app's 404 page)."""
@@ -300,7 +300,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return error(exc.status_code, str(exc.detail), getattr(exc, "headers", None))
+        message = str(exc.detail)
+        if exc.status_code == 400 and message == "There was an error parsing the body":  # not UTF-8
+            message = "Malformed JSON in the request body: send it as UTF-8."
+        return error(exc.status_code, message, getattr(exc, "headers", None))
 
     @app.exception_handler(Exception)
     async def on_crash(request: Request, exc: Exception) -> JSONResponse:

@@ -214,7 +214,8 @@ class ApiGuard:
         origin = headers.get("origin")
         cors: list[tuple[bytes, bytes]] = []
         if origin and self.policy.allows(origin, _own_host(headers)):
-            cors = [(b"access-control-allow-origin", origin.encode("latin-1")), (b"vary", b"Origin")]
+            cors = [(b"access-control-allow-origin", origin.encode("latin-1")), (b"vary", b"Origin"),
+                    (b"access-control-expose-headers", b"Retry-After")]  # a page's script reads when to retry
         if scope["method"] == "OPTIONS" and "access-control-request-method" in headers:
             await self._preflight(send, cors)
             return

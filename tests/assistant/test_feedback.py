@@ -40,6 +40,12 @@ def test_record_and_rows_keep_question_answer_citations_and_time(store: Feedback
     assert rows[1]["abstained"] is True and rows[1]["citations"] == []
 
 
+def test_only_a_true_abstained_is_recorded_as_abstained(store: FeedbackStore) -> None:
+    """A client that sends "false" as a string did not see a refusal."""
+    store.record("When was Xiaomi founded?", {**ANSWER, "abstained": "false"}, "up", "api")
+    assert store.rows()[0]["abstained"] is False
+
+
 def test_empty_store_has_no_rows_and_creates_no_file(store: FeedbackStore) -> None:
     assert store.rows() == []
     assert store.export("jsonl", io.StringIO()) == 0

@@ -89,6 +89,7 @@ def test_configured_origin_is_allowed_and_others_refused(settings, tmp_path) -> 
     c = make_client(settings, tmp_path, allowed_origins=["https://intranet.example.com"])
     ok = c.post("/api/ask", json=ASK, headers={"Origin": "https://intranet.example.com"})
     assert ok.headers["access-control-allow-origin"] == "https://intranet.example.com"
+    assert ok.headers["access-control-expose-headers"] == "Retry-After"  # the page's script can read a 429's wait
     bad = c.post("/api/ask", json=ASK, headers={"Origin": "https://evil.example.net"})
     assert bad.status_code == 403 and "not allowed" in bad.json()["error"]
     assert "access-control-allow-origin" not in bad.headers
@@ -228,6 +229,10 @@ def test_api_errors_keep_the_json_shape_for_wrong_paths_methods_types_and_sizes(
         wrong_method = c.get("/api/ask")
         assert wrong_method.status_code == 405 and wrong_method.headers["allow"] == "POST"
         assert "POST" in wrong_method.json()["error"]
+        assert c.head("/api/ask").status_code == 405  # not the chat app's 404
+        latin1 = c.post("/api/ask", content='{"question": "Qui a fondé Xiaomi?"}'.encode("latin-1"),
+                        headers={"content-type": "application/json"})
+        assert latin1.status_code == 400 and "Malformed JSON" in latin1.json()["error"]
         nowhere = c.post("/api/nope", json=ASK)
         assert nowhere.status_code == 404 and "/api/nope" in nowhere.json()["error"]
         form = c.post("/api/ask", content=b'{"question": "hi"}',
