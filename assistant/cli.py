@@ -182,8 +182,10 @@ def _ask_jsonl(assistant: Any) -> int:
     if hasattr(sys.stdin, "reconfigure"):  # bytes that are not UTF-8 become U+FFFD, not a traceback
         sys.stdin.reconfigure(errors="replace")
     for line_no, line in enumerate(sys.stdin, 1):
+        if line_no == 1:
+            line = line.removeprefix("\ufeff")  # a byte order mark, as editors on Windows write
         if not line.strip():
-            continue
+            continue  # blank lines are no questions: they get no output line
         try:
             item = json.loads(line)
             if not isinstance(item, dict):

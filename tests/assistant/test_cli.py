@@ -124,7 +124,8 @@ def test_jsonl_answers_every_line_in_order(cli):
             {"role": "user", "content": "Who founded Xiaomi?"},
             {"role": "assistant", "content": "Lei Jun founded Xiaomi."}]},
     ]
-    code, out, _ = cli("ask", "--jsonl", stdin="".join(json.dumps(x) + "\n" for x in lines))
+    # A file saved with a byte order mark, as Windows editors write it, reads the same.
+    code, out, _ = cli("ask", "--jsonl", stdin="\ufeff" + "".join(json.dumps(x) + "\n" for x in lines))
     assert code == 0
     got = [json.loads(line) for line in out.splitlines()]
     assert len(got) == 3
