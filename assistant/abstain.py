@@ -137,8 +137,13 @@ THIRD_PERSON = re.compile(r"\b(they|them|their|theirs)\b", re.I)
 PERSONAL = re.compile(r"\b(i|i'm|i've|i'd|my|me|mine)\b", re.I)
 # "Who is Lei Jun?" asks who a named person is, not for a name (case-sensitive on purpose).
 WHO_IS_NAMED = re.compile(r"^\s*[Ww]ho (is|was) [A-Z][\w.-]+( [A-Z][\w.-]+)*\s*\??\s*$")
+# A role a person holds now: "Who leads / runs / heads it?"
+_ROLE = re.compile(r"\b(leads?|leading|runs|running|heads|manages|managing|chairs|directs|owns|ceo|chairman"
+                   r"|president)\b", re.I)
 # "And who leads it?", "So when did it list?": a follow-up's opening word, before what it asks.
-_LEAD_WORD = re.compile(r"^\s*(?:and|but|so|also|then|ok(?:ay)?|well|right|hmm+)\b[,:]?\s+(?=\w)", re.I)
+# ("Right to resubmit?" and "Well being support?" open with no such word: those take a comma.)
+LEAD_WORD = re.compile(r"^\s*(?:(?:and|but|so|then)\b[,:]?\s+|(?:also|ok(?:ay)?|well|right|hmm+)\s*[,:]\s*)(?=\w)",
+                        re.I)
 WHY_HOW = re.compile(r"^\s*(why|how|since|given)\b|^\s*what (led|made|caused|prompted|drove|motivated|pushed)\b",
                      re.I)
 WHY = re.compile(r"^\s*why\b", re.I)
@@ -550,8 +555,8 @@ class Abstainer:
         """The question's content words, without kind-of-answer words ("year", "which") and the
         documents' subjects (known after ``vocabulary``)."""
         question = _HOW_ADJECTIVE.sub("how", question)  # "how long", "how soon": what kind of answer
-        terms = (stem(re.split(r"['’]", t)[0]) if re.search(r"['’]", t) else t for t in content_terms(question))
-        return [t for t in terms if t not in _TYPE_WORDS and t not in self._subjects and t not in STOPWORDS]
+        return [t for t in content_terms(question) if t not in _TYPE_WORDS and t not in self._subjects
+                and t not in STOPWORDS]
 
     def own_question(self, part: str) -> bool:
         """Whether a part of a question asks something of its own: "who founded it" does, "List
@@ -575,7 +580,7 @@ class Abstainer:
                  follow_up: bool = False) -> Evidence:
         vocab, stems = self.vocabulary(catalog)
         subjects = self._subjects
-        question = _LEAD_WORD.sub("", question)
+        question = LEAD_WORD.sub("", question)
         q_lower = question.lower()
         wants = []
         if NUMERIC.search(question):
@@ -661,10 +666,10 @@ class Abstainer:
             missing.append("date")
         # A capitalised pair naming what the question names ("Northwind Logistics" for "Who is the
         # CEO of Northwind?") is that organisation, not a person who answers it.
-        # A follow-up's person stands in a sentence about what it asks ("And who leads it?" is not
-        # answered by "listed on the Hong Kong Stock Exchange", which the history's subject chose).
-        if "person" in wants and not any(q_words.isdisjoint(words(m.group(0)))
-                                         and (not focus_set or not focus_set.isdisjoint(about[i]))
+        # Who holds a role ("Who leads it?", "who runs it today?") is answered by a person named
+        # with that role, not by the founders a follow-up's history found ("founded ... by Lei Jun").
+        roles = {stem(r.lower()) for r in _ROLE.findall(question)}
+        if "person" in wants and not any(q_words.isdisjoint(words(m.group(0))) and roles <= about[i]
                                          for i in topical for m in _CAPITAL_BIGRAM.finditer(sentences[i])):
             missing.append("person")
         kind = ORG_KIND.search(question)
@@ -732,7 +737,7 @@ class Abstainer:
                         if m.group(0).lower().rstrip(".,") not in vocab
                         and not (personal and re.fullmatch(r"\d{1,2}", m.group(0))))
         best = chosen[0].score if chosen else 0.0
-        terms = [t for t in content_terms(question) if t.split("'")[0] not in subjects]
+        terms = [t for t in content_terms(question) if t not in subjects]
         # A slip of typing ("assignmnet") is the documents' word.
         known = [t in stems or self._misspelt(t) for t in terms]
         share = sum(known) / len(terms) if terms else 0.0
@@ -753,7 +758,7 @@ class Abstainer:
         one of theirs, not a slip of typing, not the initials' words of an acronym they use ("electric
         vehicles", "EVs"), and not a verb form or qualifier ("passed", "getting", "actually",
         "current"), which say nothing of what the fact is about."""
-        tokens = [re.split(r"['’]", w)[0] for w in words(question)]
+        tokens = words(question)
         content = [w for w in tokens if w not in STOPWORDS and len(w) > 1]
         pairs = list(zip(content, content[1:], strict=False))
         spelt = {w for a, b in pairs if a[0] + b[0] in self._acronyms for w in (a, b)}
@@ -844,12 +849,13 @@ class Abstainer:
         """None to answer, else why not. A follow-up's relevance was shown by the turn it follows."""
         if INJECTION.search(question):
             return "injection"
+        question = LEAD_WORD.sub("", question)  # "And why ...?" is a why-question
         if not chosen or not result.hits:
             return "not_in_document"
         ev = self.evidence(question, result, chosen, catalog, follow_up)
         if TASK.search(question) and ev.best < self.strong_score:
             return "off_topic"
-        names_subject = bool({w.split("'")[0] for w in words(question)} & self._subjects) or bool(
+        names_subject = bool(set(words(question)) & self._subjects) or bool(
             GENERIC_SUBJECT.search(question))
         if (not follow_up and not names_subject and self.chit_chat is not None
                 and self.chit_chat.margin(result) >= self.chit_chat_margin):

@@ -37,8 +37,8 @@ from index.catalog import Catalog, content_terms, stem
 
 StreamEvent = tuple[str, Any]  # ("token", str) | ("answer", Answer)
 MAX_HISTORY_TURNS = 1000
-# The turns a follow-up is read with: the rewrite reads the last two questions and answers, the
-# LLM condenser the last four turns.
+# The turns a follow-up is read with: the rewrite reads the last two questions and the last answer,
+# leaving out what was said the last two answers, the LLM condenser the last four turns.
 RECENT_TURNS = 8
 _BRIEF = r"(?:short|brief|quick|one[- ]sentence|one[- ]line|one[- ]paragraph|high[- ]level|executive)\s+"
 _BRIEFLY = (r"(?:\s*,?\s*(?:in (?:one|a|two|three|\d+|a few) (?:short )?(?:sentences?|words|lines?|paragraphs?|bullet"
@@ -48,8 +48,8 @@ OVERVIEW = re.compile(  # a request about the whole document, not one of its par
     rf"(?:{_BRIEF})?(?:summary|overview|gist)(?: of)?|(?:a |an )?(?:{_BRIEF})?(?:summary|overview|gist|tl;?dr)(?: of)?)"
     rf"{_BRIEFLY}\s*(?:(?:this|the|it|that)\s*(?:whole\s+)?(?:document|report|text|file|paper)?)?{_BRIEFLY}"
     r"\s*(?:please)?\W*$"
-    r"|\bwhat(?:'s| is| are)\s+(?:this|the)\s+(?:document|report|text|file|paper)s?\s+(?:about|on)\b"
-    r"|\bwhat(?:'s| is)\s+in\s+(?:this|the)\s+(?:document|report|text|file|paper)s?\W*$"
+    r"|\bwhat(?:['’]s| is| are)\s+(?:this|the)\s+(?:document|report|text|file|paper)s?\s+(?:about|on)\b"
+    r"|\bwhat(?:['’]s| is)\s+in\s+(?:this|the)\s+(?:document|report|text|file|paper)s?\W*$"
     r"|\b(?:main|key)\s+(?:points|takeaways|ideas|message)\s+of\s+(?:this|the)\s+(?:document|report|text)\b",
     re.I,
 )

@@ -48,7 +48,10 @@ QUESTION_WORD_SLIPS = {
 }
 _QUESTION_SLIP = re.compile(r"\b(" + "|".join(QUESTION_WORD_SLIPS) + r")\b", re.I)
 _DOMINANT = 3  # a stem this many times as frequent in the documents as the next is the one meant
-_WORD = re.compile(r"\b[A-Za-z][a-z]{3,}\b")  # four letters or more, not an acronym or a name in capitals
+# Four letters or more, not an acronym or a name in capitals, nor the stem of a contraction ("Aren't").
+_WORD = re.compile(r"\b[A-Za-z][a-z]{3,}\b(?!['’]\w)")
+# A contraction typed without its apostrophe is no slip of a document word ("dont" is not "done").
+_CONTRACTION = re.compile(r"(?:do|does|did|is|are|was|were|has|have|had|ca|wo|should|would|could|need|must)nt")
 _SHORT = 4  # a word this short is mended only to a document word: English words of four letters lie too close
 
 
@@ -95,8 +98,14 @@ class Speller:
         near = [w for w in self._by_initial.get(word[0], ()) if abs(len(w) - len(word)) <= 1 and one_slip(word, w)]
         if not near and name_like:
             return typed  # a name the documents do not use ("Realme") is no slip of an English word
-        if len(word) <= _SHORT and not near:
+        if _CONTRACTION.fullmatch(word):
             return typed
+        if len(word) <= _SHORT:
+            # A changed or swapped letter ("poko", "casr"); an added one is more likely an
+            # abbreviation ("dept" is not "depth").
+            near = [w for w in near if len(w) == len(word)]
+            if not near:
+                return typed
         english = self._english()
         if word in english:
             return typed

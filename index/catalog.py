@@ -22,7 +22,7 @@ _WORD = re.compile(r"[a-z0-9]+(?:[&'][a-z0-9]+)*")
 _NAME_WORD = re.compile(r"\b[A-Z][A-Za-z0-9&-]+")
 STOPWORDS = frozenset(
     """a an the and or but of to in on at for from by with about as into over under than then
-    is are was were be been being do does did has have had having it its it's this that these
+    is are was were be been being do does did has have had having it its this that these
     those there their they them he she his her we our you your i me my what which who whom whose
     when where why how can could would should will shall may might must not no yes if so such
     also just only very more most much many any some all each other own same both few s t
@@ -30,16 +30,22 @@ STOPWORDS = frozenset(
 )
 
 
-# A clitic ends a word: "company's" and "company’s" are "company", "what's" is "what", "don't" is "do".
-_CLITIC = re.compile(r"'(?:s|re|ve|ll|d|m)$|n't$")
+# A clitic ends a word: "company's" and "company’s" are "company", "what's" is "what"; a negation
+# keeps its "not" ("doesn't" is "does not", as a phrase such as "doesn't work" needs).
+_CLITIC = re.compile(r"'(?:s|re|ve|ll|d|m)$")
 _NEGATED = {"can't": "can", "won't": "will", "shan't": "shall"}
 
 
 def words(text: str) -> list[str]:
     """Lower-case word tokens (used by BM25, overlap scores and the rewriter), without clitics, so
     that a straight and a curly apostrophe give the same words."""
-    return [_NEGATED.get(w) or _CLITIC.sub("", w) if "'" in w else w
-            for w in _WORD.findall(text.lower().replace("’", "'"))]
+    out: list[str] = []
+    for w in _WORD.findall(text.lower().replace("’", "'")):
+        if w.endswith("n't"):
+            out += [_NEGATED.get(w, w[:-3]), "not"]
+        else:
+            out.append(_CLITIC.sub("", w) if "'" in w else w)
+    return out
 
 
 LEXICAL_VERSION = "v4"  # bump when tokenisation changes: persisted BM25 indexes are rebuilt

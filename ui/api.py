@@ -88,6 +88,11 @@ class FeedbackBody(BaseModel):
     rating: Literal["up", "down"]
 
 
+class HealthErrorBody(BaseModel):
+    status: Literal["error"]
+    error: str
+
+
 class HealthBody(BaseModel):
     status: Literal["ok"]
     answerer: str
@@ -185,18 +190,20 @@ def build_api(settings: Settings, assistant: Assistant, feedback: Any | None = N
         if isinstance(admitted, JSONResponse):
             return admitted
         question, history = admitted
-        stream = assistant.stream(question, history)
-        # The question is checked and searched before the stream opens: a failure there (an index
-        # rebuilt with another model, a Chroma server down) is the same status and message as
-        # /api/ask's, not a 200 with an error event.
+        # The question is checked and searched before the stream opens (with the extractive
+        # answerer, the whole answer; with an LLM, up to its first token): a failure there (an
+        # index rebuilt with another model, a Chroma server down) is the same status and message
+        # as /api/ask's, not a 200 with an error event. The slot is the response's once it exists.
+        opened = False
         try:
+            stream = assistant.stream(question, history)
             first = await run_in_threadpool(next, stream, None)
+            opened = True
         except QuestionError as exc:
-            slots.release()
             return error(question_status(exc), str(exc))
-        except Exception:
-            slots.release()
-            raise
+        finally:
+            if not opened:  # an error or a cancelled request
+                slots.release()
 
         def events() -> Iterator[str]:
             try:
@@ -218,7 +225,7 @@ def build_api(settings: Settings, assistant: Assistant, feedback: Any | None = N
     @router.post("/api/feedback", tags=["api"], status_code=201, responses={
         201: {"model": FeedbackBody, "description": "Recorded"}, **ERRORS,
         503: {"model": ErrorBody, "description": "Busy (Retry-After), or feedback not enabled on this server"}},
-                 summary="Record a thumbs up/down on an answer")
+        summary="Record a thumbs up/down on an answer")
     async def post_feedback(body: FeedbackRequest) -> JSONResponse:
         if feedback is None:
             return error(503, "Feedback is not enabled on this server.")
@@ -244,7 +251,7 @@ def build_api(settings: Settings, assistant: Assistant, feedback: Any | None = N
         return error(404, f"No such endpoint: {path} (see /docs).")
 
     @router.get("/healthz", tags=["health"], summary="Status, index size and answerer", responses={
-        200: {"model": HealthBody}, 503: {"model": ErrorBody, "description": "The index cannot be read"}})
+        200: {"model": HealthBody}, 503: {"model": HealthErrorBody, "description": "The index cannot be read"}})
     async def healthz() -> JSONResponse:
         try:
             return JSONResponse(await run_in_threadpool(assistant.health))
@@ -256,9 +263,9 @@ def build_api(settings: Settings, assistant: Assistant, feedback: Any | None = N
     return router
 
 
-def document_security(app: FastAPI) -> None:
-    """/openapi.json names the bearer key /api/* takes when ASSISTANT_API_KEY is set (Swagger UI's
-    Authorize button); the key itself is checked by ui.security.ApiGuard."""
+def document_security(app: FastAPI, keyed: bool) -> None:
+    """/openapi.json names the bearer key /api/* takes when ASSISTANT_API_KEY is set (``keyed``;
+    Swagger UI's Authorize button); the key itself is checked by ui.security.ApiGuard."""
     make_schema = app.openapi
 
     def schema() -> dict[str, Any]:
@@ -268,7 +275,7 @@ def document_security(app: FastAPI) -> None:
                 "type": "http", "scheme": "bearer",
                 "description": "Needed when the server sets ASSISTANT_API_KEY: `Authorization: Bearer <key>`."}
             for path, operations in spec.get("paths", {}).items():
-                if path.startswith("/api/"):
+                if keyed and path.startswith("/api/"):
                     for operation in operations.values():
                         operation["security"] = [{"bearer": []}]
             app.openapi_schema = spec

@@ -43,7 +43,7 @@ def create_app(settings: Settings, assistant: Assistant, feedback: Any | None = 
     app.add_middleware(ApiGuard, settings=settings, policy=policy, limiter=RateLimiter(settings.rate_limit))
     install_error_handlers(app)
     app.include_router(build_api(settings, assistant, feedback))
-    document_security(app)
+    document_security(app, keyed=settings.api_key is not None)
     app.include_router(build_widget_routes(policy))
     if chat:  # mounted last: "/" catches every path not routed above
         import gradio as gr

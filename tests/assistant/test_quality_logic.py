@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.abstain import GREETING, INJECTION, TASK, Abstainer
+from assistant.abstain import GREETING, INJECTION, LEAD_WORD, TASK, Abstainer
 from assistant.answer import Candidate
 from assistant.lexicon import RegisterLexicon
 from assistant.models import Turn
@@ -1018,3 +1018,14 @@ def test_a_word_merely_ending_in_est_ranks_nothing() -> None:
                        "Xiaomi faces industry headwinds that test its margin structure.") == "not_in_document"
     assert decide_with(catalog, "Which revenue source is the biggest?",
                        "Handset sales contribute the largest revenue share.") is None
+
+
+@pytest.mark.parametrize(("question", "asked"), [
+    ("And who leads it?", "who leads it?"), ("So, when did it list?", "when did it list?"),
+    ("OK, who runs it?", "who runs it?"), ("Well: why?", "why?"), ("but why?", "why?"),
+    # No opening word: kept whole.
+    ("Right to resubmit?", "Right to resubmit?"), ("Well being support?", "Well being support?"),
+    ("Also known as?", "Also known as?"), ("Well-known brands?", "Well-known brands?"), ("Andrew who?", "Andrew who?"),
+])
+def test_a_follow_ups_opening_word_is_set_aside_before_reading_what_it_asks(question, asked) -> None:
+    assert LEAD_WORD.sub("", question) == asked

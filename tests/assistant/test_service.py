@@ -33,6 +33,7 @@ def test_a_bad_question_is_a_clear_error(bad, message) -> None:
     "Summarize the report.", "Summarize the report in one sentence.", "Give me a one-sentence summary of the report.",
     "Summarise this document briefly", "Can you give me a short summary of the report, in 3 bullet points?",
     "What is this document about?", "tl;dr", "Give me an overview", "What is in the documents?",
+    "What’s in the report?",
 ])
 def test_requests_for_the_whole_document_are_overviews(request_) -> None:
     assert OVERVIEW.search(request_)

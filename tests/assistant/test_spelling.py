@@ -54,6 +54,16 @@ def test_a_four_letter_slip_is_mended_only_to_a_document_word() -> None:
         assert speller.mend(question, catalog("g4", text)) == question
 
 
+def test_contractions_and_abbreviations_are_no_slips() -> None:
+    """"Aren't" is not "Area't" beside a document's "area", "dont" is not "done" (the negation
+    turned round), and "dept" is not "depth": an added letter in a four-letter word is taken for
+    an abbreviation."""
+    text = "Facilities\nThe gym area is done by noon. Supply depth matters. Doesn't apply.\n"
+    for question in ("Aren't members allowed?", "what if i dont get paid?", "Which dept handles it?",
+                     "Doesnt the area close?"):
+        assert Speller().mend(question, catalog("g5", text)) == question
+
+
 def test_a_british_spelling_meets_the_documents_american_one() -> None:
     assert Speller().mend("Who are the authorised partners?", catalog()) == "Who are the authorized partners?"
 

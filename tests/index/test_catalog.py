@@ -25,4 +25,5 @@ def test_a_straight_and_a_curly_apostrophe_give_the_same_words() -> None:
     assert content_terms("What's the company's plan? Don't the users' stores close?") == \
         content_terms("What’s the company’s plan? Don’t the users’ stores close?") == \
         ["company", "plan", "user", "stor", "clos"]
-    assert words("can't o'clock R&D") == ["can", "o'clock", "r&d"]
+    assert words("can't o'clock R&D") == ["can", "not", "o'clock", "r&d"]
+    assert words("It doesn't work") == words("It does not work") == ["it", "does", "not", "work"]

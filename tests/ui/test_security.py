@@ -85,6 +85,12 @@ def test_default_allows_localhost_and_same_origin_echoing_the_origin(settings, t
     assert r.headers["access-control-allow-origin"] == origin
 
 
+def test_the_openapi_schema_asks_for_the_bearer_key_when_one_is_set(settings, tmp_path) -> None:
+    spec = make_client(settings, tmp_path, api_key="s3cret").get("/openapi.json").json()
+    assert spec["paths"]["/api/ask"]["post"]["security"] == [{"bearer": []}]
+    assert "security" not in spec["paths"]["/healthz"]["get"]
+
+
 def test_configured_origin_is_allowed_and_others_refused(settings, tmp_path) -> None:
     c = make_client(settings, tmp_path, allowed_origins=["https://intranet.example.com"])
     ok = c.post("/api/ask", json=ASK, headers={"Origin": "https://intranet.example.com"})
@@ -290,7 +296,6 @@ class _Down(FakeAssistant):
 
     def stream(self, question: object, history: object = None):
         raise self.exc
-        yield  # a generator, as Assistant.stream is
 
 
 @pytest.mark.parametrize(("exc", "status", "fragment"), [
@@ -298,10 +303,11 @@ class _Down(FakeAssistant):
     (RuntimeError("bug"), 500, "The assistant failed: RuntimeError"),
 ])
 def test_a_crash_or_an_unreachable_store_is_a_json_error(settings, tmp_path, exc, status, fragment) -> None:
-    app = create_app(settings.model_copy(update={"rate_limit": 0}), _Down(exc),  # type: ignore[arg-type]
-                     FeedbackStore(tmp_path / "f.sqlite3"), chat=False)
+    app = create_app(settings.model_copy(update={"rate_limit": 0, "max_concurrency": 1}),
+                     _Down(exc), FeedbackStore(tmp_path / "f.sqlite3"), chat=False)  # type: ignore[arg-type]
     with TestClient(app, raise_server_exceptions=False) as c:
-        for path in ("/api/ask", "/api/ask/stream"):
+        # Twice each, with one answer slot: a failed request gives its slot back (not "busy").
+        for path in ("/api/ask", "/api/ask/stream") * 2:
             r = c.post(path, json=ASK)
             assert r.status_code == status and fragment in r.json()["error"], path
             assert r.headers["content-type"] == "application/json"
