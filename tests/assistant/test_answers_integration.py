@@ -134,6 +134,12 @@ def test_a_follow_up_opening_with_and_still_asks_for_a_person(real_assistant) ->
         answer = real_assistant.ask(question, history)
         assert answer.abstained and answer.reason == "not_in_document", (question, answer.answer)
     assert not real_assistant.ask("And when did it go public?", history).abstained
+    # Who founded it, in other words, is still answered by the founding sentence.
+    founding = [{"role": "user", "content": "When was Xiaomi founded?"},
+                {"role": "assistant", "content": "Xiaomi was founded in 2010 by Lei Jun. [1]"}]
+    for question in ("Who set it up?", "Who created it?", "Who was behind it?"):
+        answer = real_assistant.ask(question, founding)
+        assert not answer.abstained and "Lei Jun" in answer.answer, question
 
 
 def test_only_the_recent_turns_of_a_long_history_are_read(real_assistant, monkeypatch) -> None:
