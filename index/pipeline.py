@@ -81,7 +81,10 @@ def read_documents(paths: Sequence[Path]) -> list[tuple[Document, list[Section]]
             raise DocumentError(f"{path}: the same text as {texts[doc.text]}; index one of them")
         names[doc.name] = Path(path)
         texts[doc.text] = Path(path)
-        out.append((doc, split_sections(doc)))
+        sections = split_sections(doc)
+        if not any(s.text.strip() for s in sections):  # "# Title only": every question would be declined
+            raise DocumentError(f"{path}: only headings, no text under them to answer from")
+        out.append((doc, sections))
     return out
 
 

@@ -201,6 +201,7 @@ def test_the_same_file_named_twice_is_indexed_once(doc, store):
 
 @pytest.mark.parametrize("bad_name, content", [
     ("binary.txt", b"\x00\x01\x02"), ("latin.txt", "Caf\xe9\n".encode("latin-1")), ("missing.txt", None),
+    ("titles.md", b"# Title only\n\n## And a subheading\n"),
 ])
 def test_failed_ingest_names_the_file_and_leaves_the_index_exactly_unchanged(doc, store, tmp_path,
                                                                              bad_name, content):
