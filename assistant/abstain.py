@@ -202,6 +202,11 @@ NOT_A_PERSON = re.compile(
     r"|cares?|seeks?|adopts?|values?|gains?|relies|rely|depends?|attracts?|appeals?|targets?|serves?|reach(es)?)\b"
     r"|^\s*who\b.{0,60}\b(customers?|users?|buyers?|consumers?|shoppers?|audiences?|segments?|fans?|clients?"
     r"|partners?|groups?|markets?)\b"
+    # "Who approves a £3,000 trip?", "Who can get a corporate card?": a role or a group in a
+    # procedure ("the line manager", "staff who travel often"), not a name.
+    r"|^\s*who (\w+ ){0,2}(approves?|authori[sz]es?|signs? off|reviews?|handles?|processes|reimburses?"
+    r"|is responsible|are responsible)\b"
+    r"|^\s*who (can|may|is allowed to|are allowed to|is eligible|qualifies|gets?)\b"
     # "Who should I contact about my pay?": a contact point (an address, a desk), not a name.
     r"|^\s*who (do|should|can|must|would|could) (i|we|you|staff|employees) (contact|ask|email|e-mail|call"
     r"|phone|talk to|speak to|go to|write to|report to|tell|notify)\b", re.I)
@@ -319,6 +324,47 @@ _CALLED_NEAR = 3
 _CLAUSE = re.compile(r"[,;:]\s|\s(?:before|after|while|whereas|and then|then)\s")
 _TECH_NAME = re.compile(r"\b[A-Z]?\d[A-Z]\b")  # "5G", "4K", "B2B": names, not counts
 _NUMBER_TOKEN = re.compile(r"\b\d[\d,.]*\d[a-z]*\b|\b\d{2,}[a-z]*\b", re.I)
+# A band the documents give ("£1,501 to £5,000", "up to £1,500", "over £5,000"): a figure inside it
+# ("Who approves a £3,000 trip?") is one they answer, not one they never give.
+_AMOUNT = r"[€$£¥₹]?\s?(\d[\d,]*(?:\.\d+)?)\s?(k\b)?"
+_BAND = re.compile(rf"{_AMOUNT}\s*(?:to|-|–|and)\s*{_AMOUNT}"
+                   rf"|\b(up to|under|less than|below|at most|no more than|over|above|more than|at least|exceeding)"
+                   rf"\s+{_AMOUNT}", re.I)
+
+
+def _amount(digits: str, thousand: str | None) -> float:
+    return float(digits.replace(",", "")) * (1000 if thousand else 1)
+
+
+def amounts(question: str) -> list[float]:
+    """The figures a question gives ("a trip that costs £3,000", "6k"), years left out."""
+    out = []
+    for m in re.finditer(rf"(?<![\w.,]){_AMOUNT}", question, re.I):
+        value = _amount(m.group(1), m.group(2))
+        if not (1900 <= value <= 2100 and m.group(2) is None and "," not in m.group(1)):
+            out.append(value)
+    return out
+
+
+def in_band(value: float, given: list[tuple[float, float]]) -> bool:
+    return any(low <= value <= high for low, high in given)
+
+
+def bands(text: str) -> list[tuple[float, float]]:
+    """The numeric bands ``text`` states, as (low, high)."""
+    out = []
+    for m in _BAND.finditer(text):
+        if m.group(1) is not None:
+            low, high = _amount(m.group(1), m.group(2)), _amount(m.group(3), m.group(4))
+            if low < high and not (1900 <= low <= 2100 and 1900 <= high <= 2100):  # "2010-2018": years, no band
+                out.append((low, high))
+        else:
+            bound = _amount(m.group(6), m.group(7))
+            below = m.group(5).lower() in ("up to", "under", "less than", "below", "at most", "no more than")
+            out.append((0.0, bound) if below else (bound, float("inf")))
+    return out
+
+
 # "the biggest market", "the best-selling product": the answer must say which ranks first.
 SUPERLATIVE = re.compile(
     r"\b(biggest|largest|most (popular|profitable|successful|important|expensive)|best[- ]selling|top[- ]selling"
@@ -473,6 +519,7 @@ class Abstainer:
         self._subjects: set[str] = set()
         self._proper: set[str] = set()  # words the documents capitalise mid-sentence: names
         self._money: tuple[str | None, bool] = (None, False)
+        self._bands: list[tuple[float, float]] = []  # numeric bands the documents state
         self._acronyms: set[str] = set()  # "ev" for "EVs"
         self._by_initial: dict[str, list[str]] = {}  # the documents' stems by first letter
 
@@ -490,7 +537,13 @@ class Abstainer:
             plural = {w[:-1] for w in capitalised if re.fullmatch(r"[A-Z]{2,}s", w)}
             self._proper = {w.lower() for w in capitalised if w not in plural and w.rstrip("s") not in plural}
             self._acronyms = {w.rstrip("s").lower() for w in capitalised if re.fullmatch(r"[A-Z]{2,}s?", w)}
+            self._bands = [b for sent in catalog.sentences for b in bands(sent.text)]
         return self._vocab[1], self._vocab[2]
+
+    def _in_band(self, figure: str) -> bool:
+        """Whether ``figure`` ("3000", "£3,000", "6k") lies in a band the documents state."""
+        m = re.fullmatch(r"[€$£¥₹]?(\d[\d,]*(?:\.\d+)?)(k)?", figure.lower().rstrip(".,"))
+        return m is not None and in_band(_amount(m.group(1), m.group(2)), self._bands)
 
     def _writes_money(self, catalog: Catalog) -> bool:
         """Whether the documents write sums of money (cached per generation)."""
@@ -606,8 +659,12 @@ class Abstainer:
         # A focus word in everyday words ("go public") is found where its formal equivalent is ("listed").
         alternatives = self._alternatives(question, stems)
         titles = [set(content_terms(catalog.sections[catalog.sentences[c.index].section_id].title)) for c in chosen]
-        about = [self._with_everyday(set(content_terms(t)) | title, alternatives)
-                 for t, title in zip(sentences, titles, strict=True)]
+        # A list item or table row is about what its lead-in says too ("- 45p per mile" under
+        # "Mileage is paid at the following rates:").
+        lead_ins = [catalog.lead_in(c.index) for c in chosen]
+        about = [self._with_everyday(set(content_terms(t)) | title | (
+            set(content_terms(catalog.sentences[lead].text)) if lead is not None else set()), alternatives)
+                 for t, title, lead in zip(sentences, titles, lead_ins, strict=True)]
         # A two-part question ("In what year ..., and which ...?"): on topic for either part.
         # A part with one focus word is a topic when it asks (not "..., list them by name").
         part_focus = [f for p in question_parts(question)
@@ -734,7 +791,7 @@ class Abstainer:
         # asker's situation, not a figure to confirm.
         personal = bool(PERSONAL.search(question))
         figures = tuple(m.group(0) for m in _NUMBER_TOKEN.finditer(question)
-                        if m.group(0).lower().rstrip(".,") not in vocab
+                        if m.group(0).lower().rstrip(".,") not in vocab and not self._in_band(m.group(0))
                         and not (personal and re.fullmatch(r"\d{1,2}", m.group(0))))
         best = chosen[0].score if chosen else 0.0
         terms = [t for t in content_terms(question) if t not in subjects]

@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from assistant.abstain import amounts, bands, in_band
 from assistant.models import Answer, Citation
 from assistant.retriever import SearchResult, SectionHit
 from index.catalog import Catalog, SectionView, SentenceView, content_terms
@@ -43,16 +44,19 @@ class ExtractiveAnswerer:
 
     def _best_in(self, hit: SectionHit, rank: int, top: float, q_terms: set[str], catalog: Catalog,
                  exclude: set[int], after: Candidate | None = None,
-                 covered: set[str] | None = None) -> Candidate | None:
+                 covered: set[str] | None = None, asked: list[float] | None = None) -> Candidate | None:
         """The best sentence of one retrieved section; with ``after``, the best one that may follow
-        it: nearly as good, or adding question terms it lacks."""
+        it: nearly as good, or adding question terms it lacks. A sentence stating a band that holds
+        a figure the question gives ("| £1,501 to £5,000 | ..." for a £3,000 trip) comes first."""
         rel = hit.score / top if top > 0 else 0.0
         best = None
         for i, s in hit.sentence_scores.items():
             if i in exclude:
                 continue
-            terms = set(content_terms(catalog.sentences[i].text)) & q_terms
-            cand = Candidate(i, rank, s + 0.15 * rel, terms)
+            text = catalog.sentences[i].text
+            terms = set(content_terms(text)) & q_terms
+            banded = bool(asked) and any(in_band(v, bands(text)) for v in asked or ())
+            cand = Candidate(i, rank, s + 0.15 * rel + (_IN_BAND if banded else 0.0), terms)
             if after is not None and cand.score < after.score - self.margin and not (
                     cand.terms - (after.terms if covered is None else covered)):
                 continue
@@ -68,7 +72,8 @@ class ExtractiveAnswerer:
         limit = self.settings.max_answer_sentences
         q_terms = set(result.terms)
         top = result.hits[0].score
-        first = self._best_in(result.hits[0], 0, top, q_terms, catalog, set())
+        asked = amounts(question)
+        first = self._best_in(result.hits[0], 0, top, q_terms, catalog, set(), asked=asked)
         if first is None:
             return []
         chosen = [first]
@@ -95,7 +100,7 @@ class ExtractiveAnswerer:
                 continue
             if any(catalog.sentences[c.index].section_id == hit.section.id for c in chosen):
                 continue
-            cand = self._best_in(hit, rank, top, q_terms, catalog, used)
+            cand = self._best_in(hit, rank, top, q_terms, catalog, used, asked=asked)
             if cand and cand.score >= first.score - self.margin:
                 chosen.append(cand)
                 used.add(cand.index)
@@ -131,6 +136,8 @@ class ExtractiveAnswerer:
         return compose(chosen, result, catalog, self.name)
 
 
+_IN_BAND = 0.3  # a sentence whose band holds the question's figure: the row that answers it
+
 # A sentence that opens by pointing back ("This route improves uptake ...", "These insights
 # inform ...", "It complemented ...") reads only after the sentence before it.
 _LEANS_BACK = re.compile(r"^(?:This|These|That|Those|Such|It|Its|They|Their|Both|Together|However|But|Yet)\b")
@@ -138,17 +145,21 @@ _LEANS_BACK = re.compile(r"^(?:This|These|That|Those|Such|It|Its|They|Their|Both
 
 def with_antecedents(chosen: list[Candidate], catalog: Catalog) -> list[Candidate]:
     """``chosen`` plus, before each sentence that points back, the sentence of its section it
-    points back to, and after each sentence that is a question (an FAQ's "Q: Is there a gym?"),
-    the sentence that answers it (when those are not chosen already)."""
+    points back to (for a list item or table row, the sentence the list hangs from), and after
+    each sentence that is a question (an FAQ's "Q: Is there a gym?"), the sentence that answers
+    it (when those are not chosen already)."""
     have = {c.index for c in chosen}
     out: list[Candidate] = []
     for c in chosen:
         sentence = catalog.sentences[c.index]
         order = catalog.sections[sentence.section_id].sentences
         at = order.index(c.index) if c.index in order else 0
-        if _LEANS_BACK.match(sentence.text) and at > 0 and order[at - 1] not in have:
-            have.add(order[at - 1])
-            out.append(Candidate(order[at - 1], c.section_rank, c.score, set()))
+        lead_in = catalog.lead_in(c.index)  # a list item or table row reads after its lead-in
+        before = lead_in if lead_in is not None else order[at - 1] if _LEANS_BACK.match(sentence.text) and at > 0 \
+            else None
+        if before is not None and before not in have:
+            have.add(before)
+            out.append(Candidate(before, c.section_rank, c.score, set()))
         out.append(c)
         if sentence.text.rstrip().endswith("?") and at + 1 < len(order) and order[at + 1] not in have:
             have.add(order[at + 1])

@@ -48,6 +48,9 @@ def words(text: str) -> list[str]:
     return out
 
 
+# A list item ("- ", "* ", "• ", "1. ", "a) ") or a table row ("| ... |").
+LIST_ITEM = re.compile(r"^\s*(?:[-*•+]\s|\d{1,2}[.)]\s|[a-z][.)]\s|\|)")
+
 LEXICAL_VERSION = "v4"  # bump when tokenisation changes: persisted BM25 indexes are rebuilt
 
 
@@ -181,6 +184,18 @@ class Catalog:
             for sec in self.sections.values():
                 self._word_counts.update(words(" ".join(sec.path) + " " + sec.text))
         return self._word_counts
+
+    def lead_in(self, index: int) -> int | None:
+        """The sentence a list item or table row hangs from ("Mileage is paid at the following
+        rates:" for "- 25p per mile after that"): the last sentence before it in its section that
+        is neither; None for a sentence that is no item, or an item with nothing before it."""
+        sentence = self.sentences[index]
+        if not LIST_ITEM.match(sentence.text):
+            return None
+        order = self.sections[sentence.section_id].sentences
+        at = order.index(index) if index in order else 0
+        return next((order[j] for j in range(at - 1, -1, -1) if not LIST_ITEM.match(self.sentences[order[j]].text)),
+                    None)
 
     def uses_phrase(self, phrase: str) -> bool:
         """Whether a section (heading path or body) has these words in a row ("go public")."""

@@ -473,3 +473,49 @@ def test_asking_for_weaknesses_finds_the_risks(real_assistant) -> None:
     answer = real_assistant.ask("What are the weaknesses?")
     assert not answer.abstained, answer.reason
     assert answer.citations[0].path[0] == "Challenges and Risks"
+
+
+POLICY = """# Travel Policy
+
+## Trip Approval
+
+Every trip with an overnight stay needs a Trip Request form before booking.
+Approval levels depend on the estimated total cost of the trip:
+
+| Estimated trip cost | Approver |
+|---|---|
+| Up to £1,500 | Line manager |
+| £1,501 to £5,000 | Line manager and Finance Business Partner |
+| Over £5,000 | Department Director |
+
+## Mileage
+
+If you use your own car for business travel, you can claim mileage at the following rates:
+
+- 45p per mile for the first 10,000 business miles in a tax year
+- 25p per mile after that
+
+## Corporate Cards
+
+Employees who travel more than four times a year may apply for a corporate credit card.
+Corporate cards must never be used for personal purchases.
+"""
+
+
+def test_a_list_item_or_table_row_is_answered_with_its_lead_in(real_embedder, tmp_path) -> None:
+    """A policy's tables and lists: the row whose band holds the asked figure ("a £3,000 trip"),
+    read with the sentence the table hangs from; a list item about mileage counts as about
+    mileage; "who approves" and "who can get" ask for a role or a group, not a person's name."""
+    (tmp_path / "travel.md").write_text(POLICY, encoding="utf-8")
+    policy = assistant_for(tmp_path / "travel.md", real_embedder, tmp_path / "data")
+    approve = policy.ask("who approves a trip that costs 3000 pounds")
+    assert not approve.abstained, approve.reason
+    assert approve.answer.startswith("Approval levels depend on the estimated total cost of the trip: [1]")
+    assert "| £1,501 to £5,000 | Line manager and Finance Business Partner |" in approve.answer
+    mileage = policy.ask("what is the mileage rate?")
+    assert not mileage.abstained, mileage.reason
+    assert "claim mileage at the following rates:" in mileage.answer and "per mile" in mileage.answer
+    card = policy.ask("who can get a corporate credit card")
+    assert not card.abstained and "travel more than four times a year" in card.answer
+    # A figure no band holds, of a thing the policy never mentions, is still not answered.
+    assert policy.ask("How much is the 2023 relocation allowance?").abstained

@@ -1029,3 +1029,14 @@ def test_a_word_merely_ending_in_est_ranks_nothing() -> None:
 ])
 def test_a_follow_ups_opening_word_is_set_aside_before_reading_what_it_asks(question, asked) -> None:
     assert LEAD_WORD.sub("", question) == asked
+
+
+def test_bands_and_the_figures_a_question_gives() -> None:
+    """A policy's bands, for a figure asked inside one ("a £3,000 trip"); years are no band."""
+    from assistant.abstain import amounts, bands, in_band
+
+    given = bands("| £1,501 to £5,000 | ... Up to £1,500 ... Over £5,000 ... from 2010-2018 ... 10 and 20 days")
+    assert given == [(1501.0, 5000.0), (0.0, 1500.0), (5000.0, float("inf")), (10.0, 20.0)]
+    assert amounts("who approves a trip that costs £3,000 in 2025?") == [3000.0]
+    assert amounts("a 6k trip") == [6000.0]
+    assert in_band(3000.0, given) and not in_band(-1.0, given)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from index.catalog import content_terms, stem, words
+from index.catalog import Catalog, content_terms, stem, words
 
 
 def test_every_form_of_a_word_meets_at_one_stem() -> None:
@@ -27,3 +27,24 @@ def test_a_straight_and_a_curly_apostrophe_give_the_same_words() -> None:
         ["company", "plan", "user", "stor", "clos"]
     assert words("can't o'clock R&D") == ["can", "not", "o'clock", "r&d"]
     assert words("It doesn't work") == words("It does not work") == ["it", "does", "not", "work"]
+
+
+def test_a_list_item_or_table_row_hangs_from_the_sentence_before_the_list() -> None:
+    from index.chunking import chunk_sections
+    from index.embeddings import HashEmbedder
+    from index.pipeline import chunk_metadata
+    from index.sections import Document, split_sections
+    from index.store import Record
+
+    text = ("# Rates\n\nMileage is paid at these rates:\n\n- 45p per mile\n- 25p per mile after that\n\n"
+            "| Cost | Approver |\n|---|---|\n| Up to £1,500 | Line manager |\n\nClaims close after 30 days.\n")
+    doc = Document("rates.md", text, markdown=True)
+    emb = HashEmbedder()
+    chunks = chunk_sections(split_sections(doc), doc.text, emb.count_tokens, 200)
+    catalog = Catalog([Record(c.id, c.text, chunk_metadata(c), v)
+                       for c, v in zip(chunks, emb.embed([c.embed_text for c in chunks]), strict=True)], "g")
+    index = {s.text: i for i, s in enumerate(catalog.sentences)}
+    lead = index["Mileage is paid at these rates:"]
+    assert catalog.lead_in(index["- 25p per mile after that"]) == lead
+    assert catalog.lead_in(index["| Up to £1,500 | Line manager |"]) == lead
+    assert catalog.lead_in(index["Claims close after 30 days."]) is None
