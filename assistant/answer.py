@@ -136,6 +136,7 @@ class ExtractiveAnswerer:
         return compose(chosen, result, catalog, self.name)
 
 
+_BULLET = re.compile(r"^\s*[-*•+]\s+")
 _IN_BAND = 0.3  # a sentence whose band holds the question's figure: the row that answers it
 
 # A sentence that opens by pointing back ("This route improves uptake ...", "These insights
@@ -210,5 +211,7 @@ def compose(chosen: list[Candidate], result: SearchResult, catalog: Catalog, ans
                                       hit_score.get(sid, 0.0), sid, start, end))
     sentences = [catalog.sentences[c.index] for c in chosen]
     ordered = sorted(sentences, key=lambda s: (marker[s.id], s.start))
-    text = " ".join(f"{s.text} [{marker[s.id]}]" for s in ordered)
+    # A list item's bullet ("- 45p per mile") is layout, not words: the answer reads on without it
+    # (the rest is still verbatim text of the quote).
+    text = " ".join(f"{_BULLET.sub('', s.text)} [{marker[s.id]}]" for s in ordered)
     return Answer(answer=text, abstained=False, answered_by=answered_by, citations=citations, query=result.query)

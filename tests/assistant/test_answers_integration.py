@@ -515,6 +515,7 @@ def test_a_list_item_or_table_row_is_answered_with_its_lead_in(real_embedder, tm
     mileage = policy.ask("what is the mileage rate?")
     assert not mileage.abstained, mileage.reason
     assert "claim mileage at the following rates:" in mileage.answer and "per mile" in mileage.answer
+    assert "- " not in mileage.answer and "\n- 45p per mile" in mileage.citations[0].quote  # bullets are layout
     card = policy.ask("who can get a corporate credit card")
     assert not card.abstained and "travel more than four times a year" in card.answer
     # A figure no band holds, of a thing the policy never mentions, is still not answered.
