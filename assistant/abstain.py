@@ -15,6 +15,7 @@ Requests to follow instructions, reveal prompts or do unrelated tasks are refuse
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import re
 import threading
@@ -350,8 +351,10 @@ def in_band(value: float, given: list[tuple[float, float]]) -> bool:
     return any(low <= value <= high for low, high in given)
 
 
+@functools.lru_cache(maxsize=8192)
 def bands(text: str) -> list[tuple[float, float]]:
-    """The numeric bands ``text`` states, as (low, high)."""
+    """The numeric bands ``text`` states, as (low, high); cached, as the same document sentences
+    are read for every question that gives a figure (treat the list as read-only)."""
     out = []
     for m in _BAND.finditer(text):
         if m.group(1) is not None:
@@ -541,7 +544,8 @@ class Abstainer:
         return self._vocab[1], self._vocab[2]
 
     def _in_band(self, figure: str) -> bool:
-        """Whether ``figure`` ("3000", "£3,000", "6k") lies in a band the documents state."""
+        """Whether ``figure`` ("3000", "£3,000", "6k") lies in a band the documents state (the
+        whole token: "20th" is a date, not 20)."""
         m = re.fullmatch(r"[€$£¥₹]?(\d[\d,]*(?:\.\d+)?)(k)?", figure.lower().rstrip(".,"))
         return m is not None and in_band(_amount(m.group(1), m.group(2)), self._bands)
 
