@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from assistant.abstain import amounts, bands, in_band
 from assistant.models import Answer, Citation
 from assistant.retriever import SearchResult, SectionHit
-from index.catalog import Catalog, SectionView, SentenceView, content_terms
+from index.catalog import FAQ_ANSWER, Catalog, SectionView, SentenceView, content_terms
 
 if TYPE_CHECKING:
     from assistant.settings import Settings
@@ -30,6 +30,7 @@ class Candidate:
     section_rank: int
     score: float
     terms: set[str]
+    quote_only: bool = False  # quoted for context (an FAQ's question), not said in the answer
 
 
 class ExtractiveAnswerer:
@@ -120,7 +121,7 @@ class ExtractiveAnswerer:
             cand = self._best_in(result.hits[0], 0, top, q_terms, catalog, used, after=first, covered=covered)
             if cand:
                 chosen.append(cand)
-        return chosen
+        return faq_answers(chosen, catalog)
 
     def runners_up(self, result: SearchResult, exclude: set[int]) -> list[Candidate]:
         """The top section's other sentences, best first (scored as ``_best_in`` scores the top
@@ -136,7 +137,44 @@ class ExtractiveAnswerer:
         return compose(chosen, result, catalog, self.name)
 
 
+LIST_ITEMS = 4  # a lead-in chosen alone brings its list's first items
+FAQ_ANSWER_SENTENCES = 3  # an FAQ answer's opening sentences said (any chosen later one too)
+
+
+def faq_answers(chosen: list[Candidate], catalog: Catalog) -> list[Candidate]:
+    """An FAQ entry answers as a whole: a chosen sentence of it (its question, most often) gives
+    way to the entry's answer, and a section gives the entry of its best sentence only, not
+    fragments of its neighbours ("... Can I claim for it?" "A: Yes." of another question)."""
+    out: list[Candidate] = []
+    entry_of: dict[str, list[int]] = {}  # section -> the answer it gives
+    for c in chosen:
+        entry = catalog.faq_entry(c.index)
+        if entry is None:
+            out.append(c)
+            continue
+        section = catalog.sentences[c.index].section_id
+        answer = entry[1]
+        if section not in entry_of:
+            entry_of[section] = answer
+            # An entry after the answer's first pick says less: it is said with its question.
+            said = answer[:FAQ_ANSWER_SENTENCES if c is chosen[0] else FAQ_ANSWER_SENTENCES - 1]
+            out += [Candidate(i, c.section_rank, c.score, c.terms if k == 0 else set()) for k, i in enumerate(said)]
+        if entry_of[section] is answer and c.index in answer and all(o.index != c.index for o in out):
+            out.append(c)
+    return out
+
+
 _BULLET = re.compile(r"^\s*[-*•+]\s+")
+_ROW_EDGES = re.compile(r"^\s*\|\s*|\s*\|\s*$")
+
+
+def said(sentence: str) -> str:
+    """A sentence as the answer says it: a list item's bullet ("- 45p per mile"), a table row's
+    outer bars and an FAQ answer's "A:" are layout, not words. What is left is still verbatim
+    text of the quote."""
+    if sentence.lstrip().startswith("|"):
+        return _ROW_EDGES.sub("", sentence)
+    return FAQ_ANSWER.sub("", _BULLET.sub("", sentence))
 _IN_BAND = 0.3  # a sentence whose band holds the question's figure: the row that answers it
 
 # A sentence that opens by pointing back ("This route improves uptake ...", "These insights
@@ -151,10 +189,22 @@ def with_antecedents(chosen: list[Candidate], catalog: Catalog) -> list[Candidat
     it (when those are not chosen already)."""
     have = {c.index for c in chosen}
     out: list[Candidate] = []
+    first = catalog.faq_entry(chosen[0].index) if chosen else None
     for c in chosen:
         sentence = catalog.sentences[c.index]
         order = catalog.sections[sentence.section_id].sentences
         at = order.index(c.index) if c.index in order else 0
+        entry = catalog.faq_entry(c.index)
+        if entry is not None and c.index in entry[1]:
+            # An FAQ answer is quoted with its question ("Q: Can I ...? A: Yes."). The answer's
+            # first entry is said without it; a later one with it, or its "Yes." would read as
+            # the answer to what was asked.
+            for i in entry[0]:
+                if i not in have:
+                    have.add(i)
+                    out.append(Candidate(i, c.section_rank, c.score, set(), quote_only=entry == first))
+            out.append(c)
+            continue
         lead_in = catalog.lead_in(c.index)  # a list item or table row reads after its lead-in
         before = lead_in if lead_in is not None else order[at - 1] if _LEANS_BACK.match(sentence.text) and at > 0 \
             else None
@@ -162,6 +212,13 @@ def with_antecedents(chosen: list[Candidate], catalog: Catalog) -> list[Candidat
             have.add(before)
             out.append(Candidate(before, c.section_rank, c.score, set()))
         out.append(c)
+        items = catalog.items(c.index)
+        if items and not have & set(items):
+            # A lead-in ("... at the following rates:") says nothing without its list.
+            for i in items[:LIST_ITEMS]:
+                have.add(i)
+                out.append(Candidate(i, c.section_rank, c.score, set()))
+            continue
         if sentence.text.rstrip().endswith("?") and at + 1 < len(order) and order[at + 1] not in have:
             have.add(order[at + 1])
             out.append(Candidate(order[at + 1], c.section_rank, c.score, set()))
@@ -190,7 +247,7 @@ def _quote_spans(sents: list[SentenceView], section: SectionView) -> list[list[S
 def compose(chosen: list[Candidate], result: SearchResult, catalog: Catalog, answered_by: str) -> Answer:
     """Answer text with [n] markers, one citation per section (per run of adjacent sentences in a
     very long section), quotes verbatim."""
-    chosen = with_antecedents(chosen, catalog)
+    chosen = with_antecedents(faq_answers(chosen, catalog), catalog)
     by_section: dict[str, list[Candidate]] = {}
     for c in chosen:
         by_section.setdefault(catalog.sentences[c.index].section_id, []).append(c)
@@ -209,9 +266,7 @@ def compose(chosen: list[Candidate], result: SearchResult, catalog: Catalog, ans
                 marker[s.id] = len(citations) + 1
             citations.append(Citation(section.document, section.title, section.path, quote,
                                       hit_score.get(sid, 0.0), sid, start, end))
-    sentences = [catalog.sentences[c.index] for c in chosen]
+    sentences = [catalog.sentences[c.index] for c in chosen if not c.quote_only]
     ordered = sorted(sentences, key=lambda s: (marker[s.id], s.start))
-    # A list item's bullet ("- 45p per mile") is layout, not words: the answer reads on without it
-    # (the rest is still verbatim text of the quote).
-    text = " ".join(f"{_BULLET.sub('', s.text)} [{marker[s.id]}]" for s in ordered)
+    text = " ".join(f"{said(s.text)} [{marker[s.id]}]" for s in ordered)
     return Answer(answer=text, abstained=False, answered_by=answered_by, citations=citations, query=result.query)

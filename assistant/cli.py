@@ -176,7 +176,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def _ask_jsonl(assistant: Any) -> int:
-    from assistant.service import QuestionError
+    from assistant.service import QuestionError, misspelt_field
 
     status = 0
     if hasattr(sys.stdin, "reconfigure"):  # bytes that are not UTF-8 become U+FFFD, not a traceback
@@ -190,6 +190,8 @@ def _ask_jsonl(assistant: Any) -> int:
             item = json.loads(line)
             if not isinstance(item, dict):
                 raise QuestionError("each line must be a JSON object with a question")
+            if slip := misspelt_field(item):
+                raise QuestionError(slip)
             out = assistant.ask(item.get("question"), item.get("history")).to_json()
         except (json.JSONDecodeError, QuestionError) as exc:
             out = {"error": f"line {line_no}: {exc}"}

@@ -14,6 +14,7 @@ decide (answer or abstain, before any LLM is called) -> answer (extractive or LL
 
 from __future__ import annotations
 
+import difflib
 import re
 import threading
 import time
@@ -96,6 +97,21 @@ def clean_question(question: object, max_chars: int) -> str:
     if len(question) > max_chars:
         raise QuestionError(f"The question is too long ({len(question)} characters; at most {max_chars}).")
     return text
+
+
+REQUEST_FIELDS = ("question", "history")
+
+
+def misspelt_field(item: Mapping[Any, object], known: tuple[str, ...] = REQUEST_FIELDS) -> str | None:
+    """The error for a field whose name is a slip of a known one ("histroy", "Question"): it would
+    be ignored, and the conversation dropped without a word. Other unknown fields are left
+    alone, so that clients sending extra fields keep working."""
+    for key in item:
+        if isinstance(key, str) and key not in known:
+            near = difflib.get_close_matches(key.lower(), known, n=1, cutoff=0.75)
+            if near:
+                return f"Unknown field {key!r}: did you mean {near[0]!r}?"
+    return None
 
 
 def parse_history(raw: object) -> list[Turn]:

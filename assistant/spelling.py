@@ -52,6 +52,7 @@ _DOMINANT = 3  # a stem this many times as frequent in the documents as the next
 _WORD = re.compile(r"\b[A-Za-z][a-z]{3,}\b(?!['’]\w)")
 # A contraction typed without its apostrophe is no slip of a document word ("dont" is not "done").
 _CONTRACTION = re.compile(r"(?:do|does|did|is|are|was|were|has|have|had|ca|wo|should|would|could|need|must)nt")
+_COMPOUND = re.compile(r"\b[A-Za-z]+(?:-[A-Za-z]+)*\b")
 _SHORT = 4  # a word this short is mended only to a document word: English words of four letters lie too close
 
 
@@ -81,15 +82,28 @@ class Speller:
         self._counts: Counter[str] = Counter()
         self._stems: set[str] = set()
         self._by_initial: dict[str, list[str]] = {}
+        self._hyphenated: dict[str, str] = {}
         self._lock = threading.Lock()
 
     def mend(self, question: str, catalog: Catalog) -> str:
         """``question`` with its slips mended (the same string when it has none)."""
         question = _QUESTION_SLIP.sub(lambda m: _like(m.group(0), QUESTION_WORD_SLIPS[m.group(0).lower()]), question)
         self._vocabulary(catalog)
+        question = _COMPOUND.sub(self._compound, question)
         # A capitalised word inside a sentence may be a name: mended only to the documents' own words.
         return _WORD.sub(lambda m: self._mend_word(m.group(0), m.group(0)[0].isupper() and not _opens_sentence(
             question, m.start())), question)
+
+    def _compound(self, m: re.Match[str]) -> str:
+        """A compound as the documents write it: "email" where they write "e-mail", "wi-fi" where
+        they write "wifi"."""
+        typed = m.group(0)
+        word = typed.lower()
+        if "-" in word:
+            joined = word.replace("-", "")
+            return _like(typed, joined) if word not in self._hyphenated.values() and joined in self._counts else typed
+        form = self._hyphenated.get(word)
+        return _like(typed, form) if form and word not in self._counts else typed
 
     def _mend_word(self, typed: str, name_like: bool) -> str:
         word = typed.lower()
@@ -130,6 +144,13 @@ class Speller:
             return
         with self._lock:
             counts = catalog.word_counts
+            # The documents' hyphenated words by their letters ("email": "e-mail"), the most used form.
+            forms: Counter[str] = Counter()
+            for section in catalog.sections.values():
+                forms.update(w.lower() for w in _COMPOUND.findall(section.text) if "-" in w)
+            self._hyphenated = {}
+            for form, _ in forms.most_common():
+                self._hyphenated.setdefault(form.replace("-", ""), form)
             by_initial: dict[str, list[str]] = {}
             for w in counts:
                 if w.isalpha() and len(w) >= 4:

@@ -50,6 +50,13 @@ def words(text: str) -> list[str]:
 
 # A list item ("- ", "* ", "• ", "1. ", "a) ") or a table row ("| ... |").
 LIST_ITEM = re.compile(r"^\s*(?:[-*•+]\s|\d{1,2}[.)]\s|[a-z][.)]\s|\|)")
+_DIVIDER = re.compile(r"\|?(?:\s*:?-+:?\s*\|)+\s*:?-*:?\s*")
+
+# An FAQ entry: its question ("Q: Can I ...?", "Question 3: ...") and its answer ("A: Yes. ...",
+# "**Answer:** ..."); or a line that is one question ("**Can I bring my dog?**") and the text
+# after it.
+FAQ_QUESTION = re.compile(r"^[*_]{0,2}(?:Q|(?i:question))\s*\d{0,3}[*_]{0,2}\s*[:.)][*_]{0,2}\s")
+FAQ_ANSWER = re.compile(r"^[*_]{0,2}(?:A|(?i:answer))[*_]{0,2}\s*:[*_]{0,2}\s*")
 
 LEXICAL_VERSION = "v4"  # bump when tokenisation changes: persisted BM25 indexes are rebuilt
 
@@ -155,6 +162,7 @@ class Catalog:
         self._subjects: set[str] | None = None
         self._phrases: str | None = None
         self._parts: list[tuple[SectionView, set[str]]] | None = None
+        self._faq: dict[int, tuple[list[int], list[int]]] | None = None
 
     def __len__(self) -> int:
         return len(self.sections)
@@ -196,6 +204,53 @@ class Catalog:
         at = order.index(index) if index in order else 0
         return next((order[j] for j in range(at - 1, -1, -1) if not LIST_ITEM.match(self.sentences[order[j]].text)),
                     None)
+
+    def items(self, index: int) -> list[int]:
+        """The list items or table rows a sentence ending in ":" leads into (those right after it;
+        a table's "|---|" divider left out); empty for any other sentence."""
+        sentence = self.sentences[index]
+        if not sentence.text.rstrip().endswith(":") or LIST_ITEM.match(sentence.text):
+            return []
+        order = self.sections[sentence.section_id].sentences
+        at = order.index(index) if index in order else len(order)
+        out = []
+        for i in order[at + 1:]:
+            if not LIST_ITEM.match(self.sentences[i].text):
+                break
+            if not _DIVIDER.fullmatch(self.sentences[i].text.strip()):
+                out.append(i)
+        return out
+
+    def _question_line(self, index: int) -> bool:
+        """A sentence that is a line of its own and a question ("**Can I bring my dog?**")."""
+        sentence = self.sentences[index]
+        section = self.sections[sentence.section_id]
+        before = section.text[: sentence.start - section.start].rstrip(" \t")
+        after = section.text[sentence.end - section.start:].lstrip(" \t*_")
+        return (sentence.text.rstrip(" *_").endswith("?") and (not before or before.endswith("\n"))
+                and (not after or after.startswith("\n")))
+
+    def faq_entry(self, index: int) -> tuple[list[int], list[int]] | None:
+        """The FAQ entry a sentence belongs to, as (its question's sentences, its answer's): from a
+        "Q:" sentence to the first "A:" sentence, and on to the next question; or from a line that
+        is one question to the next. None for a sentence outside an entry, or a "Q:" with no
+        "A:"."""
+        if self._faq is None:
+            self._faq = {}
+            for section in self.sections.values():
+                order = section.sentences
+                starts = [at for at, i in enumerate(order)
+                          if FAQ_QUESTION.match(self.sentences[i].text) or self._question_line(i)]
+                for start, end in zip(starts, [*starts[1:], len(order)], strict=False):
+                    marked = bool(FAQ_QUESTION.match(self.sentences[order[start]].text))
+                    answers = (at for at in range(start + 1, end) if FAQ_ANSWER.match(self.sentences[order[at]].text))
+                    split = next(answers, None) if marked else start + 1
+                    if split is None or split >= end:
+                        continue
+                    entry = (order[start:split], order[split:end])
+                    for i in order[start:end]:
+                        self._faq[i] = entry
+        return self._faq.get(index)
 
     def uses_phrase(self, phrase: str) -> bool:
         """Whether a section (heading path or body) has these words in a row ("go public")."""

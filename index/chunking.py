@@ -22,6 +22,8 @@ from index.sections import Section
 TokenCounter = Callable[[str], int]
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"”’')\]]*\s+(?=[\"“‘'(\[]?[A-Z0-9\u00C0-\uFFFF])|\n+")
+# A numbered step's number ("1. Go to the portal."), or a lettered one's: part of its sentence.
+_LIST_NUMBER = re.compile(r"(?:\d{1,3}|[A-Za-z]|[ivxIVX]{2,5})[.)]")
 _ABBREVIATIONS = ("e.g.", "i.e.", "etc.", "vs.", "Mr.", "Mrs.", "Ms.", "Dr.", "St.", "No.", "Inc.",
                   "Ltd.", "Co.", "Corp.", "U.S.", "U.K.", "approx.", "Fig.", "cf.")
 
@@ -71,7 +73,7 @@ def sentence_spans(text: str, offset: int = 0) -> list[tuple[int, int]]:
     for m in _SENTENCE_END.finditer(text):
         cut = m.start()
         before = text[start:cut]
-        if m.group(0).strip("\n") and _ends_with_abbreviation(before):
+        if m.group(0).strip("\n") and (_ends_with_abbreviation(before) or _LIST_NUMBER.fullmatch(before.strip())):
             continue
         spans.append((start, cut))
         start = m.end()

@@ -26,7 +26,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Receive, Scope, Send
 
 from assistant.models import Answer
-from assistant.service import Assistant, QuestionError, clean_question, parse_history
+from assistant.service import Assistant, QuestionError, clean_question, misspelt_field, parse_history
 from assistant.settings import Settings
 from index.store import EmbedderMismatchError, StoreUnavailableError
 from ui.security import ConcurrencyLimit
@@ -41,7 +41,8 @@ _TURN: Any = {"type": "object", "required": ["role", "content"], "properties": {
 class AskRequest(BaseModel):
     """One question, with the conversation so far (as one `assistant ask --jsonl` input line)."""
 
-    model_config = ConfigDict(extra="ignore", json_schema_extra={"examples": [
+    # Other fields are kept aside (and ignored) only to catch a misspelt one ("histroy").
+    model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [
         {"question": "In what year was Xiaomi founded, and by whom?", "history": []}]})
     question: StrictStr = Field(description="The question, 1 to max_question_chars characters.")
     # Validated by parse_history (its messages name the bad turn); the schema documents the shape.
@@ -149,6 +150,8 @@ def build_api(settings: Settings, assistant: Assistant, feedback: Any | None = N
     busy = {"Retry-After": "1"}
 
     def validate(body: AskRequest) -> tuple[str, list[Any]]:
+        if slip := misspelt_field(body.model_extra or {}):
+            raise QuestionError(slip)
         if len(body.question) > settings.max_question_chars:
             raise TooLong(f"The question is too long ({len(body.question)} characters; "
                           f"at most {settings.max_question_chars}).")
@@ -295,6 +298,9 @@ def install_error_handlers(app: FastAPI) -> None:
             return error(415, "Send the body as JSON with the header Content-Type: application/json.")
         if any(e.get("type") == "json_invalid" for e in errors):
             return error(400, "Malformed JSON in the request body.")
+        if request.url.path.startswith("/api/ask") and isinstance(exc.body, dict) and (
+                slip := misspelt_field(exc.body)):
+            return error(422, slip)  # {"questoin": ...}: the slip, not "question: Field required"
         if any(e.get("loc") == ("body",) for e in errors):
             shape = ('{"question": "...", "answer": {...}, "rating": "up"}' if request.url.path == "/api/feedback"
                      else '{"question": "...", "history": []}')

@@ -511,7 +511,9 @@ def test_a_list_item_or_table_row_is_answered_with_its_lead_in(real_embedder, tm
     approve = policy.ask("who approves a trip that costs 3000 pounds")
     assert not approve.abstained, approve.reason
     assert approve.answer.startswith("Approval levels depend on the estimated total cost of the trip: [1]")
-    assert "| £1,501 to £5,000 | Line manager and Finance Business Partner |" in approve.answer
+    # The row's outer bars are layout: the answer says the row, the quote keeps them.
+    assert "£1,501 to £5,000 | Line manager and Finance Business Partner [1]" in approve.answer
+    assert approve.citations[0].quote.endswith("\n| £1,501 to £5,000 | Line manager and Finance Business Partner |")
     mileage = policy.ask("what is the mileage rate?")
     assert not mileage.abstained, mileage.reason
     assert "claim mileage at the following rates:" in mileage.answer and "per mile" in mileage.answer
@@ -520,3 +522,39 @@ def test_a_list_item_or_table_row_is_answered_with_its_lead_in(real_embedder, tm
     assert not card.abstained and "travel more than four times a year" in card.answer
     # A figure no band holds, of a thing the policy never mentions, is still not answered.
     assert policy.ask("How much is the 2023 relocation allowance?").abstained
+
+
+FAQ_POLICY = POLICY + """
+## Frequently Asked Questions
+
+Q: Can I extend a business trip for a holiday?
+A: Yes, provided the extra days do not increase the cost to the company. Any additional hotel nights and meals \
+during the personal days are at your own expense.
+
+Q: My flight was cancelled and I had to stay an extra night. Can I claim for it?
+A: Yes. Unavoidable extra nights caused by travel disruption are covered at the normal limits. Tell your line \
+manager as soon as you can.
+
+Q: Can I claim for working lunches in the office?
+A: No. Working lunches on company premises cannot be claimed as personal expenses.
+"""
+
+
+def test_an_faq_answers_with_the_asked_entry_whole(real_embedder, tmp_path) -> None:
+    """An FAQ entry answers as a unit: the asked question's answer, not "Q:" fragments of it and
+    of its neighbours; the quote shows which question it answers."""
+    (tmp_path / "travel.md").write_text(FAQ_POLICY, encoding="utf-8")
+    policy = assistant_for(tmp_path / "travel.md", real_embedder, tmp_path / "data")
+    holiday = policy.ask("can i extend my work trip into a holiday")
+    assert not holiday.abstained, holiday.reason
+    assert holiday.answer.startswith("Yes, provided the extra days do not increase the cost to the company. [1]")
+    assert "at your own expense" in holiday.answer and "lunches" not in holiday.answer and "Q:" not in holiday.answer
+    assert holiday.citations[0].quote.startswith("Q: Can I extend a business trip for a holiday?\nA: Yes")
+    flight = policy.ask("My flight got cancelled and I had to stay another night, can I expense the hotel?")
+    assert flight.answer.startswith("Yes. [1] Unavoidable extra nights caused by travel disruption are covered")
+    assert "personal days" not in flight.answer
+    # A lead-in chosen alone ("... at the following rates:") brings its list; an FAQ entry after
+    # it would be said with its question, not as a bare "Yes.".
+    mileage = policy.ask("can I claim mileage for my own car?")
+    assert "45p per mile for the first 10,000 business miles in a tax year [1]" in mileage.answer
+    assert "Yes." not in mileage.answer or "Q: " in mileage.answer

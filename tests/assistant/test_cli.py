@@ -148,6 +148,14 @@ def test_jsonl_bad_line_gives_an_error_line_and_exit_2_while_others_are_answered
     assert set(got[2]) == {"error"} and "empty" in got[2]["error"]
 
 
+def test_jsonl_names_a_misspelt_field(cli):
+    stdin = '{"question": "In what year?", "History": []}\n{"question": "Who founded Xiaomi?", "id": 7}\n'
+    code, out, _ = cli("ask", "--jsonl", stdin=stdin)
+    got = [json.loads(line) for line in out.splitlines()]
+    assert code == 2 and got[0] == {"error": "line 1: Unknown field 'History': did you mean 'history'?"}
+    assert "Lei Jun" in got[1]["answer"]
+
+
 @pytest.mark.parametrize("question", ["", "   \t ", "\u200b\u200b \ufeff"])
 def test_empty_question_exits_2_with_a_clear_message(cli, question):
     code, out, err = cli("ask", question)

@@ -94,3 +94,15 @@ def test_a_slip_near_two_words_takes_the_far_more_frequent_one() -> None:
 def test_one_slip() -> None:
     assert one_slip("comapny", "company") and one_slip("suppliers", "supliers") and one_slip("moeny", "money")
     assert not one_slip("company", "compnay s") and not one_slip("abc", "abcde") and not one_slip("price", "prize1")
+
+
+def test_a_compound_is_written_as_the_documents_write_it() -> None:
+    """"email" meets the documents' "e-mail" and "wi-fi" their "wifi" (keyword search splits a
+    hyphenated word in two); a compound the documents write both ways, or not at all, stays."""
+    doc = ("Contacts\nSend an e-mail to the desk. Guest wifi is free. Full-time staff and full time staff.\n"
+           "Use a co-working space.\n")
+    speller = Speller()
+    assert speller.mend("Email the desk?", catalog(text=doc)) == "E-mail the desk?"
+    assert speller.mend("Is there free wi-fi?", catalog(text=doc)) == "Is there free wifi?"
+    for question in ("Do full-time staff get it?", "Is it a coworking space or a co-working one?", "Any on-site gym?"):
+        assert speller.mend(question, catalog(text=doc)) == question.replace("coworking", "co-working")

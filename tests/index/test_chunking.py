@@ -183,3 +183,13 @@ def test_a_plural_acronym_ends_a_sentence_but_an_abbreviation_does_not() -> None
     text = "Acme works with ODMs. It also uses EMS partners, e.g. Foxconn. Done."
     assert [text[s:e] for s, e in sentence_spans(text)] == [
         "Acme works with ODMs.", "It also uses EMS partners, e.g. Foxconn.", "Done."]
+
+
+def test_a_numbered_step_keeps_its_number() -> None:
+    """"1. Create a meeting." is one sentence, not "1." and "Create a meeting." ("4." alone was
+    an answer sentence); a sentence that ends in a short word still ends ("on the go.")."""
+    text = ("To book a room:\n\n1. Create a new meeting.\n2. Open Room Finder. It is fast.\nb) Then send it.\n"
+            "On the go. Next.")
+    assert [text[s:e] for s, e in sentence_spans(text)] == [
+        "To book a room:", "1. Create a new meeting.", "2. Open Room Finder.", "It is fast.", "b) Then send it.",
+        "On the go.", "Next."]

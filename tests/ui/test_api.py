@@ -58,6 +58,19 @@ def test_ask_uses_history_for_a_follow_up(client) -> None:
     assert "2010" in r.json()["answer"]
 
 
+def test_a_misspelt_field_is_named_not_silently_dropped(client) -> None:
+    """"histroy" would drop the conversation without a word: 422 naming the field meant, on
+    both endpoints; a field that is no slip of one ("session") is still ignored."""
+    history = [{"role": "user", "content": "Who founded Xiaomi?"}]
+    for path in ("/api/ask", "/api/ask/stream"):
+        r = client.post(path, json={"question": "In what year?", "histroy": history})
+        assert r.status_code == 422 and r.json() == {"error": "Unknown field 'histroy': did you mean 'history'?"}
+    r = client.post("/api/ask", json={"questoin": "Who founded Xiaomi?"})
+    assert r.status_code == 422 and "did you mean 'question'?" in r.json()["error"]
+    r = client.post("/api/ask", json={"question": FOUNDED, "session": "abc", "stream": False})
+    assert r.status_code == 200 and "Lei Jun" in r.json()["answer"]
+
+
 def test_stream_sends_tokens_then_one_answer_with_citations(client) -> None:
     r = client.post("/api/ask/stream", json={"question": FOUNDED})
     assert r.status_code == 200
