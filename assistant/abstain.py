@@ -60,9 +60,8 @@ INJECTION = re.compile(
     r"|\b(add|include|append|insert)\b.{0,40}\b(link|url|https?://)|\btell (readers|users|them|everyone) (that|they)\b"
     r"|\becho (back|the)\b"
     # "Repeat all the text above this message": what came before the question is the prompt.
-    r"|\b(repeat|reveal|show|print|display|output|recite|dump|copy|paste|quote)\b.{0,30}\b(text|everything|words"
-    r"|lines?|messages?|content)\b.{0,20}\b(above|before|preceding|prior to) (this|my|the) (message|line|question"
-    r"|prompt|conversation|chat)\b"
+    r"|^\W*(please )?(repeat|reveal|show|print|display|output|recite|dump|copy|paste)\b( me)?.{0,30}\b(text|everything"
+    r"|words|lines|messages|content)\b.{0,20}\babove\b"
     r"|\b(forget|ignore|disregard|never mind|drop)\b( about)? (the|this|that|all|your) (\w+ ){0,2}"
     r"(report|document|guide|handbook|manual|policy|file|text|article|paper|pdf|stuff|topic|subject|task|context)\b"
     r"|\b(admin|administrator|system|developer|security|moderator)\s+(notice|message|note|update|alert"
@@ -213,7 +212,7 @@ NOT_A_PERSON = re.compile(
     r"|is responsible|are responsible)\b"
     r"|^\s*who (can|may|is allowed to|are allowed to|is eligible|qualifies|gets?)\b"
     # "Who are KOLs?", "Who are the ODMs?": what a group named by its initials is.
-    r"|^\s*who (are|were) (the )?(?-i:[A-Z]{2,}s)\W*$"
+    r"|^\s*who (are|were) (the )?(?!(?-i:[SE]?VPs|C[A-Z]Os|MPs|MDs|GMs|DPOs)\b)(?-i:[A-Z]{2,}s)\W*$"
     # "Who should I contact about my pay?": a contact point (an address, a desk), not a name.
     r"|^\s*who (do|should|can|must|would|could) (i|we|you|staff|employees) (contact|ask|email|e-mail|call"
     r"|phone|talk to|speak to|go to|write to|report to|tell|notify)\b", re.I)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from assistant.abstain import amounts, bands, in_band
 from assistant.models import Answer, Citation
 from assistant.retriever import SearchResult, SectionHit
-from index.catalog import FAQ_ANSWER, Catalog, SectionView, SentenceView, content_terms
+from index.catalog import FAQ_ANSWER, LIST_ITEM, Catalog, SectionView, SentenceView, content_terms
 
 if TYPE_CHECKING:
     from assistant.settings import Settings
@@ -81,6 +81,7 @@ class ExtractiveAnswerer:
         used = {first.index}
         rank_of = {h.section.id: r for r, h in enumerate(result.hits)}
         picks: list[tuple[SectionHit, int, set[str], Candidate]] = []
+        for_part: set[int] = set()  # sentences chosen for a part of a two-part question
         for part in result.parts:
             if not part.hits or len(chosen) >= limit:
                 continue
@@ -94,6 +95,7 @@ class ExtractiveAnswerer:
             if cand:
                 chosen.append(cand)
                 used.add(cand.index)
+                for_part.add(cand.index)
                 picks.append((hit, rank, set(part.terms), cand))
         # A runner-up section that scores nearly as well as the top one adds its best sentence.
         for rank, hit in enumerate(result.hits[1:3], start=1):
@@ -115,13 +117,14 @@ class ExtractiveAnswerer:
             if len(chosen) < limit and cand:
                 chosen.append(cand)
                 used.add(cand.index)
+                for_part.add(cand.index)
         # A second sentence of the top section when it is nearly as good and adds question terms.
         if len(chosen) < limit:
             covered = set().union(*(c.terms for c in chosen))
             cand = self._best_in(result.hits[0], 0, top, q_terms, catalog, used, after=first, covered=covered)
             if cand:
                 chosen.append(cand)
-        return faq_answers(chosen, catalog)
+        return faq_answers(chosen, catalog, for_part)
 
     def runners_up(self, result: SearchResult, exclude: set[int]) -> list[Candidate]:
         """The top section's other sentences, best first (scored as ``_best_in`` scores the top
@@ -137,16 +140,19 @@ class ExtractiveAnswerer:
         return compose(chosen, result, catalog, self.name)
 
 
-LIST_ITEMS = 4  # a lead-in chosen alone brings its list's first items
+LIST_ITEMS = 8  # a lead-in chosen alone brings its list's first items
 FAQ_ANSWER_SENTENCES = 3  # an FAQ answer's opening sentences said (any chosen later one too)
 
 
-def faq_answers(chosen: list[Candidate], catalog: Catalog) -> list[Candidate]:
+def faq_answers(chosen: list[Candidate], catalog: Catalog, for_part: set[int] | frozenset[int] = frozenset()
+                ) -> list[Candidate]:
     """An FAQ entry answers as a whole: a chosen sentence of it (its question, most often) gives
     way to the entry's answer, and a section gives the entry of its best sentence only, not
-    fragments of its neighbours ("... Can I claim for it?" "A: Yes." of another question)."""
+    fragments of its neighbours ("... Can I claim for it?" "A: Yes." of another question);
+    only a sentence chosen for a part of a two-part question (in ``for_part``) adds its own
+    entry of the same section."""
     out: list[Candidate] = []
-    entry_of: dict[str, list[int]] = {}  # section -> the answer it gives
+    taken: dict[str, list[list[int]]] = {}  # section -> the answers it gives
     for c in chosen:
         entry = catalog.faq_entry(c.index)
         if entry is None:
@@ -154,27 +160,46 @@ def faq_answers(chosen: list[Candidate], catalog: Catalog) -> list[Candidate]:
             continue
         section = catalog.sentences[c.index].section_id
         answer = entry[1]
-        if section not in entry_of:
-            entry_of[section] = answer
+        given = taken.setdefault(section, [])
+        if answer not in given and (not given or c.index in for_part):
+            given.append(answer)
             # An entry after the answer's first pick says less: it is said with its question.
-            said = answer[:FAQ_ANSWER_SENTENCES if c is chosen[0] else FAQ_ANSWER_SENTENCES - 1]
+            said = _through_list(answer, FAQ_ANSWER_SENTENCES if c is chosen[0] else FAQ_ANSWER_SENTENCES - 1,
+                                 catalog)
             out += [Candidate(i, c.section_rank, c.score, c.terms if k == 0 else set()) for k, i in enumerate(said)]
-        if entry_of[section] is answer and c.index in answer and all(o.index != c.index for o in out):
+        if answer in given and c.index in answer and all(o.index != c.index for o in out):
             out.append(c)
     return out
 
 
+def _through_list(answer: list[int], count: int, catalog: Catalog) -> list[int]:
+    """An FAQ answer's first ``count`` sentences; when they end at a lead-in or inside its list
+    ("Follow these steps:" "1. ..."), on to the list's end (at most ``LIST_ITEMS`` items)."""
+    said = answer[:count]
+    last = catalog.sentences[said[-1]].text
+    if last.rstrip().endswith(":") or LIST_ITEM.match(last):
+        for i in answer[count:count + LIST_ITEMS]:
+            if not LIST_ITEM.match(catalog.sentences[i].text):
+                break
+            said.append(i)
+    return said
+
+
 _BULLET = re.compile(r"^\s*[-*•+]\s+")
+_STEP = re.compile(r"^\s*\d{1,2}[.)]\s")  # a numbered step
 _ROW_EDGES = re.compile(r"^\s*\|\s*|\s*\|\s*$")
 
 
-def said(sentence: str) -> str:
+def said(sentence: str, faq: bool = False) -> str:
     """A sentence as the answer says it: a list item's bullet ("- 45p per mile"), a table row's
-    outer bars and an FAQ answer's "A:" are layout, not words. What is left is still verbatim
-    text of the quote."""
+    outer bars and (in an FAQ entry) an answer's "A:" are layout, not words. What is left is
+    still verbatim text of the quote."""
     if sentence.lstrip().startswith("|"):
         return _ROW_EDGES.sub("", sentence)
-    return FAQ_ANSWER.sub("", _BULLET.sub("", sentence))
+    text = _BULLET.sub("", sentence)
+    return FAQ_ANSWER.sub("", text) if faq else text
+
+
 _IN_BAND = 0.3  # a sentence whose band holds the question's figure: the row that answers it
 
 # A sentence that opens by pointing back ("This route improves uptake ...", "These insights
@@ -189,7 +214,9 @@ def with_antecedents(chosen: list[Candidate], catalog: Catalog) -> list[Candidat
     it (when those are not chosen already)."""
     have = {c.index for c in chosen}
     out: list[Candidate] = []
-    first = catalog.faq_entry(chosen[0].index) if chosen else None
+    # The answer's first FAQ entry is said without its question, when it is the only one.
+    entries = {id(e) for c in chosen if (e := catalog.faq_entry(c.index)) is not None}
+    first = catalog.faq_entry(chosen[0].index) if chosen and len(entries) == 1 else None
     for c in chosen:
         sentence = catalog.sentences[c.index]
         order = catalog.sections[sentence.section_id].sentences
@@ -198,7 +225,7 @@ def with_antecedents(chosen: list[Candidate], catalog: Catalog) -> list[Candidat
         if entry is not None and c.index in entry[1]:
             # An FAQ answer is quoted with its question ("Q: Can I ...? A: Yes."). The answer's
             # first entry is said without it; a later one with it, or its "Yes." would read as
-            # the answer to what was asked.
+            # the answer to what was asked (and so is each of two).
             for i in entry[0]:
                 if i not in have:
                     have.add(i)
@@ -211,6 +238,14 @@ def with_antecedents(chosen: list[Candidate], catalog: Catalog) -> list[Candidat
         if before is not None and before not in have:
             have.add(before)
             out.append(Candidate(before, c.section_rank, c.score, set()))
+        if lead_in is not None and _STEP.match(sentence.text):
+            # A numbered step is read with its steps ("5. Check in ..." after 1-4, "1. Go to
+            # ..." before 2-4).
+            steps = catalog.items(lead_in)
+            for i in steps[:LIST_ITEMS] if c.index in steps else []:
+                if i not in have:
+                    have.add(i)
+                    out.append(Candidate(i, c.section_rank, c.score, set()))
         out.append(c)
         items = catalog.items(c.index)
         if items and not have & set(items):
@@ -247,7 +282,8 @@ def _quote_spans(sents: list[SentenceView], section: SectionView) -> list[list[S
 def compose(chosen: list[Candidate], result: SearchResult, catalog: Catalog, answered_by: str) -> Answer:
     """Answer text with [n] markers, one citation per section (per run of adjacent sentences in a
     very long section), quotes verbatim."""
-    chosen = with_antecedents(faq_answers(chosen, catalog), catalog)
+    # (Entries chosen already stay: an FAQ sentence here only brings its entry's answer.)
+    chosen = with_antecedents(faq_answers(chosen, catalog, {c.index for c in chosen}), catalog)
     by_section: dict[str, list[Candidate]] = {}
     for c in chosen:
         by_section.setdefault(catalog.sentences[c.index].section_id, []).append(c)
@@ -266,7 +302,8 @@ def compose(chosen: list[Candidate], result: SearchResult, catalog: Catalog, ans
                 marker[s.id] = len(citations) + 1
             citations.append(Citation(section.document, section.title, section.path, quote,
                                       hit_score.get(sid, 0.0), sid, start, end))
-    sentences = [catalog.sentences[c.index] for c in chosen if not c.quote_only]
-    ordered = sorted(sentences, key=lambda s: (marker[s.id], s.start))
-    text = " ".join(f"{said(s.text)} [{marker[s.id]}]" for s in ordered)
+    sentences = [(catalog.sentences[c.index], catalog.faq_entry(c.index) is not None)
+                 for c in chosen if not c.quote_only]
+    ordered = sorted(sentences, key=lambda s: (marker[s[0].id], s[0].start))
+    text = " ".join(f"{said(s.text, faq)} [{marker[s.id]}]" for s, faq in ordered)
     return Answer(answer=text, abstained=False, answered_by=answered_by, citations=citations, query=result.query)

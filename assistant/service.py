@@ -14,7 +14,6 @@ decide (answer or abstain, before any LLM is called) -> answer (extractive or LL
 
 from __future__ import annotations
 
-import difflib
 import re
 import threading
 import time
@@ -33,7 +32,7 @@ from assistant.prompts import load_text
 from assistant.retriever import HybridSearch, SearchResult, SectionRetriever
 from assistant.rewrite import LLMQueryRewriter, QueryRewriter, may_repeat
 from assistant.settings import Settings
-from assistant.spelling import Speller
+from assistant.spelling import Speller, one_slip
 from index.catalog import Catalog, content_terms, stem
 
 StreamEvent = tuple[str, Any]  # ("token", str) | ("answer", Answer)
@@ -103,14 +102,15 @@ REQUEST_FIELDS = ("question", "history")
 
 
 def misspelt_field(item: Mapping[Any, object], known: tuple[str, ...] = REQUEST_FIELDS) -> str | None:
-    """The error for a field whose name is a slip of a known one ("histroy", "Question"): it would
-    be ignored, and the conversation dropped without a word. Other unknown fields are left
-    alone, so that clients sending extra fields keep working."""
+    """The error for a field whose name is a slip of a known one ("histroy", "Question": one
+    letter added, dropped, changed or two swapped): it would be ignored, and the conversation
+    dropped without a word. Other unknown fields ("question_id", "session") are left alone, so
+    that clients sending extra fields keep working."""
     for key in item:
         if isinstance(key, str) and key not in known:
-            near = difflib.get_close_matches(key.lower(), known, n=1, cutoff=0.75)
+            near = next((k for k in known if key.lower() == k or one_slip(key.lower(), k)), None)
             if near:
-                return f"Unknown field {key!r}: did you mean {near[0]!r}?"
+                return f"Unknown field {key!r}: did you mean {near!r}?"
     return None
 
 

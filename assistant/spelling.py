@@ -96,14 +96,24 @@ class Speller:
 
     def _compound(self, m: re.Match[str]) -> str:
         """A compound as the documents write it: "email" where they write "e-mail", "wi-fi" where
-        they write "wifi"."""
+        they write "wifi". Not where the two forms are two words: "resign" is no "re-sign", nor
+        "recover" "re-cover" (a joined form that is an English word meets a hyphenated one only
+        when that opens with one letter: "e-mail", "x-ray")."""
         typed = m.group(0)
         word = typed.lower()
         if "-" in word:
             joined = word.replace("-", "")
-            return _like(typed, joined) if word not in self._hyphenated.values() and joined in self._counts else typed
-        form = self._hyphenated.get(word)
-        return _like(typed, form) if form and word not in self._counts else typed
+            if word in self._hyphenated.values() or joined not in self._counts:
+                return typed
+            hyphenated, closed = word, joined
+        else:
+            form = self._hyphenated.get(word)
+            if not form or word in self._counts:
+                return typed
+            hyphenated, closed = form, word
+        if len(hyphenated.split("-")[0]) > 1 and closed in self._english():
+            return typed
+        return _like(typed, closed if "-" in word else hyphenated)
 
     def _mend_word(self, typed: str, name_like: bool) -> str:
         word = typed.lower()

@@ -50,12 +50,12 @@ def words(text: str) -> list[str]:
 
 # A list item ("- ", "* ", "• ", "1. ", "a) ") or a table row ("| ... |").
 LIST_ITEM = re.compile(r"^\s*(?:[-*•+]\s|\d{1,2}[.)]\s|[a-z][.)]\s|\|)")
-_DIVIDER = re.compile(r"\|?(?:\s*:?-+:?\s*\|)+\s*:?-*:?\s*")
+_DIVIDER = re.compile(r"\|?(?:\s*:?-{2,}:?\s*\|)+(?:\s*:?-{2,}:?)?\s*")
 
 # An FAQ entry: its question ("Q: Can I ...?", "Question 3: ...") and its answer ("A: Yes. ...",
 # "**Answer:** ..."); or a line that is one question ("**Can I bring my dog?**") and the text
 # after it.
-FAQ_QUESTION = re.compile(r"^[*_]{0,2}(?:Q|(?i:question))\s*\d{0,3}[*_]{0,2}\s*[:.)][*_]{0,2}\s")
+FAQ_QUESTION = re.compile(r"^[*_]{0,2}(?:Q|(?i:question)\s*\d{0,3})[*_]{0,2}\s*[:.)][*_]{0,2}\s")
 FAQ_ANSWER = re.compile(r"^[*_]{0,2}(?:A|(?i:answer))[*_]{0,2}\s*:[*_]{0,2}\s*")
 
 LEXICAL_VERSION = "v4"  # bump when tokenisation changes: persisted BM25 indexes are rebuilt
@@ -222,34 +222,55 @@ class Catalog:
         return out
 
     def _question_line(self, index: int) -> bool:
-        """A sentence that is a line of its own and a question ("**Can I bring my dog?**")."""
+        """A sentence that is a line of its own and a question ("**Can I bring my dog?**"), not a
+        list item ("- Do you need a visa?")."""
         sentence = self.sentences[index]
+        if not sentence.text.rstrip(" *_").endswith("?") or LIST_ITEM.match(sentence.text):
+            return False
         section = self.sections[sentence.section_id]
-        before = section.text[: sentence.start - section.start].rstrip(" \t")
-        after = section.text[sentence.end - section.start:].lstrip(" \t*_")
-        return (sentence.text.rstrip(" *_").endswith("?") and (not before or before.endswith("\n"))
-                and (not after or after.startswith("\n")))
+        at, end = sentence.start - section.start, sentence.end - section.start
+        before = section.text[max(0, at - 80):at].rstrip(" \t")
+        after = section.text[end:end + 80].lstrip(" \t*_")
+        return (before.endswith("\n") or not section.text[:at].strip()) and (not after or after.startswith("\n"))
+
+    def _paragraph_break(self, a: int, b: int) -> bool:
+        """Whether a blank line lies between sentences ``a`` and ``b`` of one section."""
+        section = self.sections[self.sentences[a].section_id]
+        gap = section.text[self.sentences[a].end - section.start:self.sentences[b].start - section.start]
+        return gap.count("\n") >= 2
 
     def faq_entry(self, index: int) -> tuple[list[int], list[int]] | None:
         """The FAQ entry a sentence belongs to, as (its question's sentences, its answer's): from a
-        "Q:" sentence to the first "A:" sentence, and on to the next question; or from a line that
-        is one question to the next. None for a sentence outside an entry, or a "Q:" with no
-        "A:"."""
+        "Q:" sentence to the first "A:" sentence, and on to the next question; or, in a section
+        with two or more of them, from a line that is one question ("**Can I bring my dog?**")
+        through the paragraph after it (and any list that paragraph leads into). None for a
+        sentence outside an entry, or a "Q:" with no "A:"."""
         if self._faq is None:
-            self._faq = {}
+            faq: dict[int, tuple[list[int], list[int]]] = {}  # built whole, then published
             for section in self.sections.values():
                 order = section.sentences
-                starts = [at for at, i in enumerate(order)
-                          if FAQ_QUESTION.match(self.sentences[i].text) or self._question_line(i)]
+                marked = [at for at, i in enumerate(order) if FAQ_QUESTION.match(self.sentences[i].text)]
+                lines = [at for at, i in enumerate(order) if at not in marked and self._question_line(i)]
+                starts = sorted(marked + (lines if len(lines) >= 2 else []))
                 for start, end in zip(starts, [*starts[1:], len(order)], strict=False):
-                    marked = bool(FAQ_QUESTION.match(self.sentences[order[start]].text))
-                    answers = (at for at in range(start + 1, end) if FAQ_ANSWER.match(self.sentences[order[at]].text))
-                    split = next(answers, None) if marked else start + 1
+                    if start in marked:
+                        split = next((at for at in range(start + 1, end)
+                                      if FAQ_ANSWER.match(self.sentences[order[at]].text)), None)
+                    else:
+                        split = start + 1
+                        # The answer is the paragraph after the question (and a list it leads into).
+                        for at in range(start + 2, end):
+                            if self._paragraph_break(order[at - 1], order[at]) and not (
+                                    LIST_ITEM.match(self.sentences[order[at]].text)
+                                    and self.sentences[order[at - 1]].text.rstrip().endswith(":")):
+                                end = at
+                                break
                     if split is None or split >= end:
                         continue
                     entry = (order[start:split], order[split:end])
                     for i in order[start:end]:
-                        self._faq[i] = entry
+                        faq[i] = entry
+            self._faq = faq
         return self._faq.get(index)
 
     def uses_phrase(self, phrase: str) -> bool:

@@ -74,7 +74,9 @@ def sentence_spans(text: str, offset: int = 0) -> list[tuple[int, int]]:
         cut = m.start()
         before = text[start:cut]
         if m.group(0).strip("\n") and (_ends_with_abbreviation(before) or _LIST_NUMBER.fullmatch(before.strip())):
-            continue
+            # "No." abbreviates "number" only before one ("No. 5"); "A: No. Ask the desk." ends.
+            if not (before.endswith("No.") and not text[m.end():m.end() + 1].isdigit()):
+                continue
         spans.append((start, cut))
         start = m.end()
     spans.append((start, len(text)))

@@ -298,8 +298,8 @@ def install_error_handlers(app: FastAPI) -> None:
             return error(415, "Send the body as JSON with the header Content-Type: application/json.")
         if any(e.get("type") == "json_invalid" for e in errors):
             return error(400, "Malformed JSON in the request body.")
-        if request.url.path.startswith("/api/ask") and isinstance(exc.body, dict) and (
-                slip := misspelt_field(exc.body)):
+        if request.url.path.startswith("/api/ask") and isinstance(exc.body, dict) and any(
+                e.get("type") == "missing" for e in errors) and (slip := misspelt_field(exc.body)):
             return error(422, slip)  # {"questoin": ...}: the slip, not "question: Field required"
         if any(e.get("loc") == ("body",) for e in errors):
             shape = ('{"question": "...", "answer": {...}, "rating": "up"}' if request.url.path == "/api/feedback"

@@ -106,3 +106,7 @@ def test_a_compound_is_written_as_the_documents_write_it() -> None:
     assert speller.mend("Is there free wi-fi?", catalog(text=doc)) == "Is there free wifi?"
     for question in ("Do full-time staff get it?", "Is it a coworking space or a co-working one?", "Any on-site gym?"):
         assert speller.mend(question, catalog(text=doc)) == question.replace("coworking", "co-working")
+    # Two words, not two spellings of one: "resign" is no "re-sign".
+    doc = "Leaving\nYou must re-sign the policy each year. Notice of resignation is one month.\n"
+    assert speller.mend("How much notice do I give to resign?", catalog(text=doc)) == \
+        "How much notice do I give to resign?"

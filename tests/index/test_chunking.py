@@ -193,3 +193,9 @@ def test_a_numbered_step_keeps_its_number() -> None:
     assert [text[s:e] for s, e in sentence_spans(text)] == [
         "To book a room:", "1. Create a new meeting.", "2. Open Room Finder.", "It is fast.", "b) Then send it.",
         "On the go.", "Next."]
+
+
+def test_no_ends_a_sentence_unless_a_number_follows() -> None:
+    text = "A: No. Ask the service desk. Use form No. 5 for that."
+    assert [text[s:e] for s, e in sentence_spans(text)] == [
+        "A: No.", "Ask the service desk.", "Use form No. 5 for that."]

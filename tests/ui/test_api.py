@@ -67,8 +67,12 @@ def test_a_misspelt_field_is_named_not_silently_dropped(client) -> None:
         assert r.status_code == 422 and r.json() == {"error": "Unknown field 'histroy': did you mean 'history'?"}
     r = client.post("/api/ask", json={"questoin": "Who founded Xiaomi?"})
     assert r.status_code == 422 and "did you mean 'question'?" in r.json()["error"]
-    r = client.post("/api/ask", json={"question": FOUNDED, "session": "abc", "stream": False})
+    r = client.post("/api/ask", json={"question": FOUNDED, "session": "abc", "stream": False, "question_id": 3,
+                                      "historyId": "x"})
     assert r.status_code == 200 and "Lei Jun" in r.json()["answer"]
+    # A real error is reported as itself, not as a slip.
+    r = client.post("/api/ask", json={"question": 42, "question_id": 3})
+    assert r.status_code == 422 and "did you mean" not in r.json()["error"]
 
 
 def test_stream_sends_tokens_then_one_answer_with_citations(client) -> None:
