@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from assistant.abstain import amounts, bands, in_band
 from assistant.models import Answer, Citation
 from assistant.retriever import SearchResult, SectionHit
-from index.catalog import FAQ_ANSWER, LIST_ITEM, Catalog, SectionView, SentenceView, content_terms
+from index.catalog import FAQ_ANSWER, LIST_ITEM, Catalog, SectionView, SentenceView, content_terms, is_divider
 
 if TYPE_CHECKING:
     from assistant.settings import Settings
@@ -141,6 +141,7 @@ class ExtractiveAnswerer:
 
 
 LIST_ITEMS = 8  # a lead-in chosen alone brings its list's first items
+STEPS = 12  # a numbered step brings the steps of its procedure
 FAQ_ANSWER_SENTENCES = 3  # an FAQ answer's opening sentences said (any chosen later one too)
 
 
@@ -182,11 +183,12 @@ def _through_list(answer: list[int], count: int, catalog: Catalog) -> list[int]:
             if not LIST_ITEM.match(catalog.sentences[i].text):
                 break
             said.append(i)
-    return said
+    return [i for i in said if not is_divider(catalog.sentences[i].text)]
 
 
 _BULLET = re.compile(r"^\s*[-*•+]\s+")
 _STEP = re.compile(r"^\s*\d{1,2}[.)]\s")  # a numbered step
+_EMPHASIS = re.compile(r"^[*_]{2}(?=\S)|(?<=\S)[*_]{2}$")  # "**Can I bring a guest?**"
 _ROW_EDGES = re.compile(r"^\s*\|\s*|\s*\|\s*$")
 
 
@@ -197,7 +199,7 @@ def said(sentence: str, faq: bool = False) -> str:
     if sentence.lstrip().startswith("|"):
         return _ROW_EDGES.sub("", sentence)
     text = _BULLET.sub("", sentence)
-    return FAQ_ANSWER.sub("", text) if faq else text
+    return _EMPHASIS.sub("", FAQ_ANSWER.sub("", text)) if faq else text
 
 
 _IN_BAND = 0.3  # a sentence whose band holds the question's figure: the row that answers it
@@ -207,7 +209,7 @@ _IN_BAND = 0.3  # a sentence whose band holds the question's figure: the row tha
 _LEANS_BACK = re.compile(r"^(?:This|These|That|Those|Such|It|Its|They|Their|Both|Together|However|But|Yet)\b")
 
 
-def with_antecedents(chosen: list[Candidate], catalog: Catalog) -> list[Candidate]:
+def with_antecedents(chosen: list[Candidate], catalog: Catalog, two_part: bool = False) -> list[Candidate]:
     """``chosen`` plus, before each sentence that points back, the sentence of its section it
     points back to (for a list item or table row, the sentence the list hangs from), and after
     each sentence that is a question (an FAQ's "Q: Is there a gym?"), the sentence that answers
@@ -238,11 +240,13 @@ def with_antecedents(chosen: list[Candidate], catalog: Catalog) -> list[Candidat
         if before is not None and before not in have:
             have.add(before)
             out.append(Candidate(before, c.section_rank, c.score, set()))
-        if lead_in is not None and _STEP.match(sentence.text):
-            # A numbered step is read with its steps ("5. Check in ..." after 1-4, "1. Go to
-            # ..." before 2-4).
+        if lead_in is not None and (c.section_rank == 0 or two_part) and _STEP.match(sentence.text):
+            # A numbered step of the answer's section (or of a part's, for a two-part question)
+            # is read with its steps ("5. Check in ..." after 1-4, "1. Go to ..." before 2-4),
+            # up to twelve that end no earlier than it.
             steps = catalog.items(lead_in)
-            for i in steps[:LIST_ITEMS] if c.index in steps else []:
+            at = steps.index(c.index) if c.index in steps else -1
+            for i in steps[max(0, at + 1 - STEPS):][:STEPS] if at >= 0 else []:
                 if i not in have:
                     have.add(i)
                     out.append(Candidate(i, c.section_rank, c.score, set()))
@@ -254,7 +258,7 @@ def with_antecedents(chosen: list[Candidate], catalog: Catalog) -> list[Candidat
                 have.add(i)
                 out.append(Candidate(i, c.section_rank, c.score, set()))
             continue
-        if sentence.text.rstrip().endswith("?") and at + 1 < len(order) and order[at + 1] not in have:
+        if sentence.text.rstrip(" *_").endswith("?") and at + 1 < len(order) and order[at + 1] not in have:
             have.add(order[at + 1])
             out.append(Candidate(order[at + 1], c.section_rank, c.score, set()))
     return out
@@ -283,7 +287,8 @@ def compose(chosen: list[Candidate], result: SearchResult, catalog: Catalog, ans
     """Answer text with [n] markers, one citation per section (per run of adjacent sentences in a
     very long section), quotes verbatim."""
     # (Entries chosen already stay: an FAQ sentence here only brings its entry's answer.)
-    chosen = with_antecedents(faq_answers(chosen, catalog, {c.index for c in chosen}), catalog)
+    chosen = with_antecedents(faq_answers(chosen, catalog, {c.index for c in chosen}), catalog,
+                              two_part=len(result.parts) > 1)
     by_section: dict[str, list[Candidate]] = {}
     for c in chosen:
         by_section.setdefault(catalog.sentences[c.index].section_id, []).append(c)

@@ -190,8 +190,8 @@ def _ask_jsonl(assistant: Any) -> int:
             item = json.loads(line)
             if not isinstance(item, dict):
                 raise QuestionError("each line must be a JSON object with a question")
-            if slip := misspelt_field(item):
-                raise QuestionError(slip)
+            if isinstance(item.get("question", ""), str) and (slip := misspelt_field(item)):
+                raise QuestionError(slip)  # after a wrong type, which is reported as itself
             out = assistant.ask(item.get("question"), item.get("history")).to_json()
         except (json.JSONDecodeError, QuestionError) as exc:
             out = {"error": f"line {line_no}: {exc}"}

@@ -109,7 +109,7 @@ def misspelt_field(item: Mapping[Any, object], known: tuple[str, ...] = REQUEST_
     for key in item:
         if isinstance(key, str) and key not in known:
             near = next((k for k in known if key.lower() == k or one_slip(key.lower(), k)), None)
-            if near:
+            if near and near not in item:  # with the field itself there, nothing is dropped
                 return f"Unknown field {key!r}: did you mean {near!r}?"
     return None
 

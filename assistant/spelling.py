@@ -52,6 +52,7 @@ _DOMINANT = 3  # a stem this many times as frequent in the documents as the next
 _WORD = re.compile(r"\b[A-Za-z][a-z]{3,}\b(?!['’]\w)")
 # A contraction typed without its apostrophe is no slip of a document word ("dont" is not "done").
 _CONTRACTION = re.compile(r"(?:do|does|did|is|are|was|were|has|have|had|ca|wo|should|would|could|need|must)nt")
+_TWO_WORDS = frozenset({"co-op"})  # besides "re-": a hyphen that makes another word
 _COMPOUND = re.compile(r"\b[A-Za-z]+(?:-[A-Za-z]+)*\b")
 _SHORT = 4  # a word this short is mended only to a document word: English words of four letters lie too close
 
@@ -97,8 +98,7 @@ class Speller:
     def _compound(self, m: re.Match[str]) -> str:
         """A compound as the documents write it: "email" where they write "e-mail", "wi-fi" where
         they write "wifi". Not where the two forms are two words: "resign" is no "re-sign", nor
-        "recover" "re-cover" (a joined form that is an English word meets a hyphenated one only
-        when that opens with one letter: "e-mail", "x-ray")."""
+        "recover" "re-cover", nor "coop" "co-op"."""
         typed = m.group(0)
         word = typed.lower()
         if "-" in word:
@@ -111,7 +111,7 @@ class Speller:
             if not form or word in self._counts:
                 return typed
             hyphenated, closed = form, word
-        if len(hyphenated.split("-")[0]) > 1 and closed in self._english():
+        if hyphenated.startswith("re-") or hyphenated in _TWO_WORDS:
             return typed
         return _like(typed, closed if "-" in word else hyphenated)
 

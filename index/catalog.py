@@ -50,13 +50,23 @@ def words(text: str) -> list[str]:
 
 # A list item ("- ", "* ", "• ", "1. ", "a) ") or a table row ("| ... |").
 LIST_ITEM = re.compile(r"^\s*(?:[-*•+]\s|\d{1,2}[.)]\s|[a-z][.)]\s|\|)")
-_DIVIDER = re.compile(r"\|?(?:\s*:?-{2,}:?\s*\|)+(?:\s*:?-{2,}:?)?\s*")
+_DIVIDER_CELL = re.compile(r":?-+:?")
+
+
+def is_divider(row: str) -> bool:
+    """A Markdown table's "|---|:-:|" row; not a row of "| - |" placeholders (a dash with
+    spaces around it, no colon)."""
+    cells = [c for c in row.strip().strip("|").split("|")]
+    return bool(cells) and all(_DIVIDER_CELL.fullmatch(c.strip()) for c in cells) and not all(
+        c.strip() == "-" and c != "-" for c in cells)
+
 
 # An FAQ entry: its question ("Q: Can I ...?", "Question 3: ...") and its answer ("A: Yes. ...",
 # "**Answer:** ..."); or a line that is one question ("**Can I bring my dog?**") and the text
 # after it.
 FAQ_QUESTION = re.compile(r"^[*_]{0,2}(?:Q|(?i:question)\s*\d{0,3})[*_]{0,2}\s*[:.)][*_]{0,2}\s")
-FAQ_ANSWER = re.compile(r"^[*_]{0,2}(?:A|(?i:answer))[*_]{0,2}\s*:[*_]{0,2}\s*")
+_FAQ_NUMBERED = re.compile(r"^[*_]{0,2}Q\d{1,3}[*_]{0,2}\s*[:.)][*_]{0,2}\s")  # "Q1: ...?", not "Q1: Revenue rose"
+FAQ_ANSWER = re.compile(r"^[*_]{0,2}(?:A\d{0,3}|(?i:answer))[*_]{0,2}\s*:[*_]{0,2}\s*")
 
 LEXICAL_VERSION = "v4"  # bump when tokenisation changes: persisted BM25 indexes are rebuilt
 
@@ -217,15 +227,15 @@ class Catalog:
         for i in order[at + 1:]:
             if not LIST_ITEM.match(self.sentences[i].text):
                 break
-            if not _DIVIDER.fullmatch(self.sentences[i].text.strip()):
+            if not is_divider(self.sentences[i].text):
                 out.append(i)
         return out
 
     def _question_line(self, index: int) -> bool:
-        """A sentence that is a line of its own and a question ("**Can I bring my dog?**"), not a
-        list item ("- Do you need a visa?")."""
+        """A sentence that is a line of its own and a question ("**Can I bring my dog?**", "1.
+        **Can I work from abroad?**")."""
         sentence = self.sentences[index]
-        if not sentence.text.rstrip(" *_").endswith("?") or LIST_ITEM.match(sentence.text):
+        if not sentence.text.rstrip(" *_").endswith("?"):
             return False
         section = self.sections[sentence.section_id]
         at, end = sentence.start - section.start, sentence.end - section.start
@@ -239,18 +249,33 @@ class Catalog:
         gap = section.text[self.sentences[a].end - section.start:self.sentences[b].start - section.start]
         return gap.count("\n") >= 2
 
+    def _asks(self, order: list[int], at: int) -> bool:
+        """Whether the sentence at ``at`` of a section is a question line with its answer under
+        it: not one of a checklist ("Do you need a visa?" after "check the following:" or after
+        another question), and followed by a line that is no question (nor, under a list item,
+        another item)."""
+        text = self.sentences[order[at]].text
+        if not self._question_line(order[at]) or at + 1 >= len(order):
+            return False
+        prev = self.sentences[order[at - 1]].text if at > 0 else ""
+        after = self.sentences[order[at + 1]].text
+        if at > 0 and (prev.rstrip().endswith(":") or self._question_line(order[at - 1])):
+            return False
+        return not self._question_line(order[at + 1]) and not (LIST_ITEM.match(text) and LIST_ITEM.match(after))
+
     def faq_entry(self, index: int) -> tuple[list[int], list[int]] | None:
         """The FAQ entry a sentence belongs to, as (its question's sentences, its answer's): from a
         "Q:" sentence to the first "A:" sentence, and on to the next question; or, in a section
-        with two or more of them, from a line that is one question ("**Can I bring my dog?**")
-        through the paragraph after it (and any list that paragraph leads into). None for a
-        sentence outside an entry, or a "Q:" with no "A:"."""
+        with two or more of them, from a line that is one question ("**Can I bring my dog?**",
+        with the answer under it) through the paragraph after it (and any list it leads into).
+        None for a sentence outside an entry, or a "Q:" with no "A:"."""
         if self._faq is None:
             faq: dict[int, tuple[list[int], list[int]]] = {}  # built whole, then published
             for section in self.sections.values():
                 order = section.sentences
-                marked = [at for at, i in enumerate(order) if FAQ_QUESTION.match(self.sentences[i].text)]
-                lines = [at for at, i in enumerate(order) if at not in marked and self._question_line(i)]
+                marked = [at for at, i in enumerate(order) if FAQ_QUESTION.match(text := self.sentences[i].text)
+                          or (_FAQ_NUMBERED.match(text) and text.rstrip(" *_").endswith("?"))]
+                lines = [at for at in range(len(order)) if at not in marked and self._asks(order, at)]
                 starts = sorted(marked + (lines if len(lines) >= 2 else []))
                 for start, end in zip(starts, [*starts[1:], len(order)], strict=False):
                     if start in marked:
@@ -260,9 +285,9 @@ class Catalog:
                         split = start + 1
                         # The answer is the paragraph after the question (and a list it leads into).
                         for at in range(start + 2, end):
+                            now, was = self.sentences[order[at]].text, self.sentences[order[at - 1]].text
                             if self._paragraph_break(order[at - 1], order[at]) and not (
-                                    LIST_ITEM.match(self.sentences[order[at]].text)
-                                    and self.sentences[order[at - 1]].text.rstrip().endswith(":")):
+                                    LIST_ITEM.match(now) and (was.rstrip().endswith(":") or LIST_ITEM.match(was))):
                                 end = at
                                 break
                     if split is None or split >= end:

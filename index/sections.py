@@ -142,7 +142,8 @@ def _is_plain_heading(line: str) -> bool:
         return False
     if len(stripped.split()) > _MAX_HEADING_WORDS:
         return False
-    if stripped[-1] in ".!?;:,…\"”'’)" or _LIST_ITEM.match(line):
+    # "**Can I bring my dog?**": a question in bold is no heading.
+    if stripped.rstrip("*_")[-1:] in tuple(".!?;:,…\"”'’)") or _LIST_ITEM.match(line):
         return False
     if not re.search(r"[A-Za-z\u00C0-\uFFFF]", stripped):
         return False

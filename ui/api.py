@@ -150,7 +150,7 @@ def build_api(settings: Settings, assistant: Assistant, feedback: Any | None = N
     busy = {"Retry-After": "1"}
 
     def validate(body: AskRequest) -> tuple[str, list[Any]]:
-        if slip := misspelt_field(body.model_extra or {}):
+        if slip := misspelt_field({**(body.model_extra or {}), **dict.fromkeys(body.model_fields_set)}):
             raise QuestionError(slip)
         if len(body.question) > settings.max_question_chars:
             raise TooLong(f"The question is too long ({len(body.question)} characters; "

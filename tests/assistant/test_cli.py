@@ -149,11 +149,13 @@ def test_jsonl_bad_line_gives_an_error_line_and_exit_2_while_others_are_answered
 
 
 def test_jsonl_names_a_misspelt_field(cli):
-    stdin = '{"question": "In what year?", "History": []}\n{"question": "Who founded Xiaomi?", "id": 7}\n'
+    stdin = ('{"question": "In what year?", "History": []}\n{"question": "Who founded Xiaomi?", "id": 7}\n'
+             '{"question": 42, "histroy": []}\n')
     code, out, _ = cli("ask", "--jsonl", stdin=stdin)
     got = [json.loads(line) for line in out.splitlines()]
     assert code == 2 and got[0] == {"error": "line 1: Unknown field 'History': did you mean 'history'?"}
     assert "Lei Jun" in got[1]["answer"]
+    assert got[2] == {"error": "line 3: The question must be a string."}  # the wrong type first
 
 
 @pytest.mark.parametrize("question", ["", "   \t ", "\u200b\u200b \ufeff"])

@@ -106,7 +106,10 @@ def test_a_compound_is_written_as_the_documents_write_it() -> None:
     assert speller.mend("Is there free wi-fi?", catalog(text=doc)) == "Is there free wifi?"
     for question in ("Do full-time staff get it?", "Is it a coworking space or a co-working one?", "Any on-site gym?"):
         assert speller.mend(question, catalog(text=doc)) == question.replace("coworking", "co-working")
+    # An everyday compound too ("online" where the documents write "on-line").
+    doc2 = "Access\nLog in on-line with your log-in name.\n"
+    assert speller.mend("Can I login online?", catalog("g3", text=doc2)) == "Can I log-in on-line?"
     # Two words, not two spellings of one: "resign" is no "re-sign".
     doc = "Leaving\nYou must re-sign the policy each year. Notice of resignation is one month.\n"
-    assert speller.mend("How much notice do I give to resign?", catalog(text=doc)) == \
+    assert speller.mend("How much notice do I give to resign?", catalog("g4", text=doc)) == \
         "How much notice do I give to resign?"

@@ -196,6 +196,7 @@ def test_a_numbered_step_keeps_its_number() -> None:
 
 
 def test_no_ends_a_sentence_unless_a_number_follows() -> None:
-    text = "A: No. Ask the service desk. Use form No. 5 for that."
+    text = "A: No. Ask the service desk. Use form No. 5 for that. Use Form No. HR-12 to claim. No. Not today."
     assert [text[s:e] for s, e in sentence_spans(text)] == [
-        "A: No.", "Ask the service desk.", "Use form No. 5 for that."]
+        "A: No.", "Ask the service desk.", "Use form No. 5 for that.", "Use Form No. HR-12 to claim.", "No.",
+        "Not today."]

@@ -70,6 +70,9 @@ def test_a_misspelt_field_is_named_not_silently_dropped(client) -> None:
     r = client.post("/api/ask", json={"question": FOUNDED, "session": "abc", "stream": False, "question_id": 3,
                                       "historyId": "x"})
     assert r.status_code == 200 and "Lei Jun" in r.json()["answer"]
+    # With the field itself there, nothing is dropped: no error.
+    r = client.post("/api/ask", json={"question": FOUNDED, "questions": []})
+    assert r.status_code == 200
     # A real error is reported as itself, not as a slip.
     r = client.post("/api/ask", json={"question": 42, "question_id": 3})
     assert r.status_code == 422 and "did you mean" not in r.json()["error"]
