@@ -188,7 +188,8 @@ def _through_list(answer: list[int], count: int, catalog: Catalog) -> list[int]:
 
 _BULLET = re.compile(r"^\s*[-*•+]\s+")
 _STEP = re.compile(r"^\s*\d{1,2}[.)]\s")  # a numbered step
-_EMPHASIS = re.compile(r"^[*_]{2}(?=\S)|(?<=\S)[*_]{2}$")  # "**Can I bring a guest?**"
+# "**Can I bring a guest?**", "2. **Who pays ...?**": a bold question's marks (and its number).
+_EMPHASIS = re.compile(r"^(?:\d{1,3}[.)]\s+)?[*_]{2}(?=\S)|(?<=\S)[*_]{2}$")
 _ROW_EDGES = re.compile(r"^\s*\|\s*|\s*\|\s*$")
 
 

@@ -1159,6 +1159,8 @@ def test_a_lead_in_chosen_alone_brings_its_list() -> None:
     assert said("- 45p per mile") == "45p per mile"
     # "A:" is layout only in an FAQ entry: "A:B testing ..." elsewhere keeps it.
     assert said("A: Yes, on floor 2.", faq=True) == "Yes, on floor 2."
+    assert said("2. **Who pays for my broadband?**", faq=True) == "Who pays for my broadband?"
+    assert said("2. Click Forgot password.", faq=True) == "2. Click Forgot password."
     assert said("A:B testing is used.") == "A:B testing is used."
 
 
