@@ -60,9 +60,9 @@ INJECTION = re.compile(
     r"|\b(add|include|append|insert)\b.{0,40}\b(link|url|https?://)|\btell (readers|users|them|everyone) (that|they)\b"
     r"|\becho (back|the)\b"
     # "Repeat all the text above this message": what came before the question is the prompt.
-    r"|\b(repeat|reveal|show|print|display|output|recite|dump|copy|paste|quote)\b.{0,30}\b(text|everything|words"
-    r"|lines?|messages?|content)\b.{0,20}(\babove\W*$|\b(above|before|preceding|prior to) (this|my) (message|line"
-    r"|question|prompt)\b)"
+    r"|^\W*(please |now |so |ok,? |(can|could|would|will) you )*(repeat|reveal|show|print|display|output|recite|dump"
+    r"|copy|paste|quote)\b.{0,30}\b(text|everything|words|lines?|messages?|content)\b.{0,20}(\babove\b(?!\s+(the|a|an)\b)"
+    r"|\b(before|preceding|prior to) (this|my) (message|line|question|prompt)\b)"
     r"|\b(forget|ignore|disregard|never mind|drop)\b( about)? (the|this|that|all|your) (\w+ ){0,2}"
     r"(report|document|guide|handbook|manual|policy|file|text|article|paper|pdf|stuff|topic|subject|task|context)\b"
     r"|\b(admin|administrator|system|developer|security|moderator)\s+(notice|message|note|update|alert"

@@ -188,19 +188,24 @@ def _through_list(answer: list[int], count: int, catalog: Catalog) -> list[int]:
 
 _BULLET = re.compile(r"^\s*[-*•+]\s+")
 _STEP = re.compile(r"^\s*\d{1,2}[.)]\s")  # a numbered step
-# "**Can I bring a guest?**", "2. **Who pays ...?**": a bold question's marks (and its number).
-_EMPHASIS = re.compile(r"^(?:\d{1,3}[.)]\s+)?[*_]{2}(?=\S)|(?<=\S)[*_]{2}$")
+# "**Can I bring a guest?**", "2. **Who pays ...?**": a wholly bold line's marks (and its number).
+_WRAPPED = re.compile(r"(?:\d{1,3}[.)]\s+)?([*_]{2})(?!\s)(.+?)(?<!\s)\1\s*")
 _ROW_EDGES = re.compile(r"^\s*\|\s*|\s*\|\s*$")
 
 
 def said(sentence: str, faq: bool = False) -> str:
     """A sentence as the answer says it: a list item's bullet ("- 45p per mile"), a table row's
-    outer bars and (in an FAQ entry) an answer's "A:" are layout, not words. What is left is
-    still verbatim text of the quote."""
+    outer bars and, in an FAQ entry, "A:" and the bold marks around a whole line ("**Can I
+    bring a guest?**") are layout, not words. What is left is still verbatim text of
+    the quote."""
     if sentence.lstrip().startswith("|"):
         return _ROW_EDGES.sub("", sentence)
     text = _BULLET.sub("", sentence)
-    return _EMPHASIS.sub("", FAQ_ANSWER.sub("", text)) if faq else text
+    if not faq:
+        return text
+    text = FAQ_ANSWER.sub("", text)  # a "Q:" said stays: it marks the question as the FAQ's
+    wrapped = _WRAPPED.fullmatch(text)
+    return wrapped.group(2) if wrapped else text
 
 
 _IN_BAND = 0.3  # a sentence whose band holds the question's figure: the row that answers it
@@ -246,8 +251,8 @@ def with_antecedents(chosen: list[Candidate], catalog: Catalog, two_part: bool =
             # is read with its steps ("5. Check in ..." after 1-4, "1. Go to ..." before 2-4),
             # up to twelve that end no earlier than it.
             steps = catalog.items(lead_in)
-            at = steps.index(c.index) if c.index in steps else -1
-            for i in steps[max(0, at + 1 - STEPS):][:STEPS] if at >= 0 else []:
+            pos = steps.index(c.index) if c.index in steps else -1
+            for i in steps[max(0, pos + 1 - STEPS):][:STEPS] if pos >= 0 else []:
                 if i not in have:
                     have.add(i)
                     out.append(Candidate(i, c.section_rank, c.score, set()))

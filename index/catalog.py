@@ -66,7 +66,7 @@ def is_divider(row: str) -> bool:
 # after it.
 FAQ_QUESTION = re.compile(r"^[*_]{0,2}(?:Q|(?i:question)\s*\d{0,3})[*_]{0,2}\s*[:.)][*_]{0,2}\s")
 _FAQ_NUMBERED = re.compile(r"^[*_]{0,2}Q\d{1,3}[*_]{0,2}\s*[:.)][*_]{0,2}\s")  # "Q1: ...?", not "Q1: Revenue rose"
-FAQ_ANSWER = re.compile(r"^[*_]{0,2}(?:A\d{0,3}|(?i:answer))[*_]{0,2}\s*:[*_]{0,2}\s*")
+FAQ_ANSWER = re.compile(r"^[*_]{0,2}(?:A\d{0,3}|(?i:answer))[*_]{0,2}\s*[:.)][*_]{0,2}\s*")
 
 LEXICAL_VERSION = "v4"  # bump when tokenisation changes: persisted BM25 indexes are rebuilt
 
@@ -251,15 +251,13 @@ class Catalog:
 
     def _asks(self, order: list[int], at: int) -> bool:
         """Whether the sentence at ``at`` of a section is a question line with its answer under
-        it: not one of a checklist ("Do you need a visa?" after "check the following:" or after
-        another question), and followed by a line that is no question (nor, under a list item,
-        another item)."""
+        it: not one of a checklist (a question after another question), and followed by a line
+        that is no question (nor, under a list item, another item)."""
         text = self.sentences[order[at]].text
         if not self._question_line(order[at]) or at + 1 >= len(order):
             return False
-        prev = self.sentences[order[at - 1]].text if at > 0 else ""
         after = self.sentences[order[at + 1]].text
-        if at > 0 and (prev.rstrip().endswith(":") or self._question_line(order[at - 1])):
+        if at > 0 and self._question_line(order[at - 1]):
             return False
         return not self._question_line(order[at + 1]) and not (LIST_ITEM.match(text) and LIST_ITEM.match(after))
 
@@ -275,7 +273,12 @@ class Catalog:
                 order = section.sentences
                 marked = [at for at, i in enumerate(order) if FAQ_QUESTION.match(text := self.sentences[i].text)
                           or (_FAQ_NUMBERED.match(text) and text.rstrip(" *_").endswith("?"))]
-                lines = [at for at in range(len(order)) if at not in marked and self._asks(order, at)]
+                # In a procedure ("1. Open the portal." "2. Is the claim over £500?") a step that
+                # asks is no FAQ question.
+                steps = any(LIST_ITEM.match(t := self.sentences[i].text) and not t.rstrip(" *_").endswith("?")
+                            for i in order)
+                lines = [at for at in range(len(order)) if at not in marked and self._asks(order, at)
+                         and not (steps and LIST_ITEM.match(self.sentences[order[at]].text))]
                 starts = sorted(marked + (lines if len(lines) >= 2 else []))
                 for start, end in zip(starts, [*starts[1:], len(order)], strict=False):
                     if start in marked:

@@ -23,8 +23,8 @@ TokenCounter = Callable[[str], int]
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"”’')\]]*\s+(?=[\"“‘'(\[]?[A-Z0-9\u00C0-\uFFFF])|\n+")
 # A numbered step's number ("1. Go to the portal."), or a lettered one's: part of its sentence.
-_LIST_NUMBER = re.compile(r"(?:\d{1,3}|[A-Za-z]|[ivxIVX]{2,5})[.)]")
-_REPLY_NO = re.compile(r"(?:[*_]{0,2}(?:A\d{0,3}|(?i:answer))[*_]{0,2}\s*:[*_]{0,2}\s*)?No\.")
+_LIST_NUMBER = re.compile(r"(?:\d{1,3}|[A-Za-z]|[ivxIVX]{2,5}|[QA]\d{1,3})[.)]")  # "Q1. Can I ...?" too
+_REPLY_NO = re.compile(r"(?:[-*•+]\s+|[*_]{0,2}(?:A\d{0,3}|(?i:answer))[*_]{0,2}\s*[:.)][*_]{0,2}\s*)?No\.")
 _ABBREVIATIONS = ("e.g.", "i.e.", "etc.", "vs.", "Mr.", "Mrs.", "Ms.", "Dr.", "St.", "No.", "Inc.",
                   "Ltd.", "Co.", "Corp.", "U.S.", "U.K.", "approx.", "Fig.", "cf.")
 
@@ -76,7 +76,7 @@ def sentence_spans(text: str, offset: int = 0) -> list[tuple[int, int]]:
         before = text[start:cut]
         if m.group(0).strip("\n") and (_ends_with_abbreviation(before) or _LIST_NUMBER.fullmatch(before.strip())):
             # "No." as a reply ends its sentence ("A: No. Ask the desk."); "Form No. HR-12" goes on.
-            if not _REPLY_NO.fullmatch(before.strip()):
+            if not _REPLY_NO.fullmatch(before.strip()) or text[m.end():m.end() + 1].isdigit():
                 continue
         spans.append((start, cut))
         start = m.end()

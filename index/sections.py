@@ -143,7 +143,7 @@ def _is_plain_heading(line: str) -> bool:
     if len(stripped.split()) > _MAX_HEADING_WORDS:
         return False
     # "**Can I bring my dog?**": a question in bold is no heading.
-    if stripped.rstrip("*_")[-1:] in tuple(".!?;:,…\"”'’)") or _LIST_ITEM.match(line):
+    if stripped.rstrip("*_ \t")[-1:] in tuple(".!?;:,…\"”'’)") or _LIST_ITEM.match(line):
         return False
     if not re.search(r"[A-Za-z\u00C0-\uFFFF]", stripped):
         return False

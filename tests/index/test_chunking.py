@@ -196,7 +196,8 @@ def test_a_numbered_step_keeps_its_number() -> None:
 
 
 def test_no_ends_a_sentence_unless_a_number_follows() -> None:
-    text = "A: No. Ask the service desk. Use form No. 5 for that. Use Form No. HR-12 to claim. No. Not today."
+    text = ("A: No. Ask the service desk. Use form No. 5 for that. Use Form No. HR-12 to claim. No. Not today. "
+            "No. 10 Downing Street is the venue.\n- No. Ask the desk.\nQ1. Can I buy leave?")
     assert [text[s:e] for s, e in sentence_spans(text)] == [
         "A: No.", "Ask the service desk.", "Use form No. 5 for that.", "Use Form No. HR-12 to claim.", "No.",
-        "Not today."]
+        "Not today.", "No. 10 Downing Street is the venue.", "- No.", "Ask the desk.", "Q1. Can I buy leave?"]
