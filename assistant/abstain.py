@@ -337,6 +337,8 @@ _AMOUNT = r"[€$£¥₹]?\s?(\d[\d,]*(?:\.\d+)?)\s?(k\b)?"
 _BAND = re.compile(rf"{_AMOUNT}\s*(?:to|-|–|and)\s*{_AMOUNT}"
                    rf"|\b(up to|under|less than|below|at most|no more than|over|above|more than|at least|exceeding)"
                    rf"\s+{_AMOUNT}", re.I)
+_FIGURE = re.compile(_AMOUNT, re.I)
+_FIGURES = re.compile(rf"(?<![\w.,]){_AMOUNT}", re.I)
 
 
 def _amount(digits: str, thousand: str | None) -> float:
@@ -346,11 +348,15 @@ def _amount(digits: str, thousand: str | None) -> float:
 def amounts(question: str) -> list[float]:
     """The figures a question gives ("a trip that costs £3,000", "6k"), years left out."""
     out = []
-    for m in re.finditer(rf"(?<![\w.,]){_AMOUNT}", question, re.I):
+    for m in _FIGURES.finditer(question):
         value = _amount(m.group(1), m.group(2))
-        if not (1900 <= value <= 2100 and m.group(2) is None and "," not in m.group(1)):
+        if not (_is_year(value) and m.group(2) is None and "," not in m.group(1)):
             out.append(value)
     return out
+
+
+def _is_year(value: float) -> bool:
+    return 1900 <= value <= 2100
 
 
 def in_band(value: float, given: list[tuple[float, float]]) -> bool:
@@ -365,7 +371,7 @@ def bands(text: str) -> list[tuple[float, float]]:
     for m in _BAND.finditer(text):
         if m.group(1) is not None:
             low, high = _amount(m.group(1), m.group(2)), _amount(m.group(3), m.group(4))
-            if low < high and not (1900 <= low <= 2100 and 1900 <= high <= 2100):  # "2010-2018": years, no band
+            if low < high and not (_is_year(low) and _is_year(high)):  # "2010-2018": years, no band
                 out.append((low, high))
         else:
             bound = _amount(m.group(6), m.group(7))
@@ -540,7 +546,7 @@ class Abstainer:
             self._by_initial = {}
             for w in self._vocab[2]:
                 self._by_initial.setdefault(w[0], []).append(w)
-            self._subjects = set(catalog.subjects) | {stem(s) for s in catalog.subjects}  # "acme", "acm"
+            self._subjects = catalog.subject_forms  # "acme", "acm"
             capitalised = {m.group(0) for sent in catalog.sentences for m in CAPITALISED.finditer(sent.text)}
             # An acronym the documents pluralise ("ODMs", "KOLs") is a common noun, not a name.
             plural = {w[:-1] for w in capitalised if re.fullmatch(r"[A-Z]{2,}s", w)}
@@ -552,7 +558,7 @@ class Abstainer:
     def _in_band(self, figure: str) -> bool:
         """Whether ``figure`` ("3000", "£3,000", "6k") lies in a band the documents state (the
         whole token: "20th" is a date, not 20)."""
-        m = re.fullmatch(r"[€$£¥₹]?(\d[\d,]*(?:\.\d+)?)(k)?", figure.lower().rstrip(".,"))
+        m = _FIGURE.fullmatch(figure.lower().rstrip(".,"))
         return m is not None and in_band(_amount(m.group(1), m.group(2)), self._bands)
 
     def _writes_money(self, catalog: Catalog) -> bool:

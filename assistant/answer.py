@@ -13,13 +13,25 @@ two-part question), keeps them verbatim, and cites the section each came from.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from assistant.abstain import amounts, bands, in_band
 from assistant.models import Answer, Citation
 from assistant.retriever import SearchResult, SectionHit
-from index.catalog import FAQ_ANSWER, LIST_ITEM, Catalog, SectionView, SentenceView, content_terms, is_divider
+from index.catalog import (
+    FAQ_ANSWER,
+    LIST_ITEM,
+    STEP,
+    Catalog,
+    SectionView,
+    SentenceView,
+    asks,
+    content_terms,
+    is_divider,
+)
+from index.sections import BULLET_MARK
 
 if TYPE_CHECKING:
     from assistant.settings import Settings
@@ -45,7 +57,7 @@ class ExtractiveAnswerer:
 
     def _best_in(self, hit: SectionHit, rank: int, top: float, q_terms: set[str], catalog: Catalog,
                  exclude: set[int], after: Candidate | None = None,
-                 covered: set[str] | None = None, asked: list[float] | None = None) -> Candidate | None:
+                 covered: set[str] | None = None, asked: Sequence[float] = ()) -> Candidate | None:
         """The best sentence of one retrieved section; with ``after``, the best one that may follow
         it: nearly as good, or adding question terms it lacks. A sentence stating a band that holds
         a figure the question gives ("| £1,501 to £5,000 | ..." for a £3,000 trip) comes first."""
@@ -56,7 +68,7 @@ class ExtractiveAnswerer:
                 continue
             text = catalog.sentences[i].text
             terms = set(content_terms(text)) & q_terms
-            banded = bool(asked) and any(in_band(v, bands(text)) for v in asked or ())
+            banded = any(in_band(v, bands(text)) for v in asked)
             cand = Candidate(i, rank, s + 0.15 * rel + (_IN_BAND if banded else 0.0), terms)
             if after is not None and cand.score < after.score - self.margin and not (
                     cand.terms - (after.terms if covered is None else covered)):
@@ -186,8 +198,7 @@ def _through_list(answer: list[int], count: int, catalog: Catalog) -> list[int]:
     return [i for i in said if not is_divider(catalog.sentences[i].text)]
 
 
-_BULLET = re.compile(r"^\s*[-*•+]\s+")
-_STEP = re.compile(r"^\s*\d{1,2}[.)]\s")  # a numbered step
+_BULLET = re.compile(rf"^\s*{BULLET_MARK}\s+")
 # "**Can I bring a guest?**", "2. **Who pays ...?**": a wholly bold line's marks (and its number).
 _WRAPPED = re.compile(r"(?:\d{1,3}[.)]\s+)?([*_]{2})(?!\s)(.+?)(?<!\s)\1\s*")
 _ROW_EDGES = re.compile(r"^\s*\|\s*|\s*\|\s*$")
@@ -228,7 +239,7 @@ def with_antecedents(chosen: list[Candidate], catalog: Catalog, two_part: bool =
     for c in chosen:
         sentence = catalog.sentences[c.index]
         order = catalog.sections[sentence.section_id].sentences
-        at = order.index(c.index) if c.index in order else 0
+        at = catalog.position[c.index]
         entry = catalog.faq_entry(c.index)
         if entry is not None and c.index in entry[1]:
             # An FAQ answer is quoted with its question ("Q: Can I ...? A: Yes."). The answer's
@@ -237,7 +248,7 @@ def with_antecedents(chosen: list[Candidate], catalog: Catalog, two_part: bool =
             for i in entry[0]:
                 if i not in have:
                     have.add(i)
-                    out.append(Candidate(i, c.section_rank, c.score, set(), quote_only=entry == first))
+                    out.append(Candidate(i, c.section_rank, c.score, set(), quote_only=entry is first))
             out.append(c)
             continue
         lead_in = catalog.lead_in(c.index)  # a list item or table row reads after its lead-in
@@ -246,7 +257,7 @@ def with_antecedents(chosen: list[Candidate], catalog: Catalog, two_part: bool =
         if before is not None and before not in have:
             have.add(before)
             out.append(Candidate(before, c.section_rank, c.score, set()))
-        if lead_in is not None and (c.section_rank == 0 or two_part) and _STEP.match(sentence.text):
+        if lead_in is not None and (c.section_rank == 0 or two_part) and STEP.match(sentence.text):
             # A numbered step of the answer's section (or of a part's, for a two-part question)
             # is read with its steps ("5. Check in ..." after 1-4, "1. Go to ..." before 2-4),
             # up to twelve that end no earlier than it.
@@ -264,7 +275,7 @@ def with_antecedents(chosen: list[Candidate], catalog: Catalog, two_part: bool =
                 have.add(i)
                 out.append(Candidate(i, c.section_rank, c.score, set()))
             continue
-        if sentence.text.rstrip(" *_").endswith("?") and at + 1 < len(order) and order[at + 1] not in have:
+        if asks(sentence.text) and at + 1 < len(order) and order[at + 1] not in have:
             have.add(order[at + 1])
             out.append(Candidate(order[at + 1], c.section_rank, c.score, set()))
     return out

@@ -300,7 +300,7 @@ def part_asked(catalog: Catalog, question: str) -> SectionView | None:
     word of five letters or more: "partners", "partnerships") but the documents' subject and
     words that ask for an overview ("main", "what", "list"). The shortest such heading; None when
     no heading covers the question, or two fit as well."""
-    subjects = set(catalog.subjects) | {stem(s) for s in catalog.subjects}
+    subjects = catalog.subject_forms
     asked = {t for t in content_terms(question) if t not in subjects and t not in _PART_FILLER}
     if not asked:
         return None

@@ -33,7 +33,7 @@ from assistant.retriever import HybridSearch, SearchResult, SectionRetriever
 from assistant.rewrite import LLMQueryRewriter, QueryRewriter, may_repeat
 from assistant.settings import Settings
 from assistant.spelling import Speller, one_slip
-from index.catalog import Catalog, content_terms, stem
+from index.catalog import Catalog, content_terms
 
 StreamEvent = tuple[str, Any]  # ("token", str) | ("answer", Answer)
 MAX_HISTORY_TURNS = 1000
@@ -108,7 +108,7 @@ def misspelt_field(item: Mapping[Any, object], known: tuple[str, ...] = REQUEST_
     that clients sending extra fields keep working."""
     for key in item:
         if isinstance(key, str) and key not in known:
-            near = next((k for k in known if key.lower() == k or one_slip(key.lower(), k)), None)
+            near = next((k for k in known if one_slip(key.lower(), k)), None)  # the same word too
             if near and near not in item:  # with the field itself there, nothing is dropped
                 return f"Unknown field {key!r}: did you mean {near!r}?"
     return None
@@ -238,8 +238,7 @@ class Assistant:
         said_terms = set(content_terms(" ".join(answers[-2:])))  # in other words: the last two answers
         asked = set(content_terms(follow_up)) - said_terms  # "Does it extend to cars?"
         # "What is POCO for?" after a list of sub-brands: one item of what was said, by its name.
-        asked |= set(content_terms(" ".join(CAPITALISED.findall(follow_up)))) - {
-            stem(s) for s in catalog.subjects} - catalog.subjects
+        asked |= set(content_terms(" ".join(CAPITALISED.findall(follow_up)))) - catalog.subject_forms
 
         def given(text: str) -> bool:
             """Quoted before, or said in other words (most of its words), with nothing the

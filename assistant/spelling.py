@@ -84,6 +84,7 @@ class Speller:
         self._stems: set[str] = set()
         self._by_initial: dict[str, list[str]] = {}
         self._hyphenated: dict[str, str] = {}
+        self._hyphenated_forms: frozenset[str] = frozenset()
         self._lock = threading.Lock()
 
     def mend(self, question: str, catalog: Catalog) -> str:
@@ -103,7 +104,7 @@ class Speller:
         word = typed.lower()
         if "-" in word:
             joined = word.replace("-", "")
-            if word in self._hyphenated.values() or joined not in self._counts:
+            if word in self._hyphenated_forms or joined not in self._counts:
                 return typed
             hyphenated, closed = word, joined
         else:
@@ -158,14 +159,16 @@ class Speller:
             forms: Counter[str] = Counter()
             for section in catalog.sections.values():
                 forms.update(w.lower() for w in _COMPOUND.findall(section.text) if "-" in w)
-            self._hyphenated = {}
+            hyphenated: dict[str, str] = {}
             for form, _ in forms.most_common():
-                self._hyphenated.setdefault(form.replace("-", ""), form)
+                hyphenated.setdefault(form.replace("-", ""), form)
             by_initial: dict[str, list[str]] = {}
             for w in counts:
                 if w.isalpha() and len(w) >= 4:
                     by_initial.setdefault(w[0], []).append(w)
-            self._counts, self._stems, self._by_initial = counts, set(catalog.stems), by_initial
+            # Published together, so that a question read meanwhile sees one generation's words.
+            self._counts, self._stems, self._by_initial, self._hyphenated, self._hyphenated_forms = (
+                counts, set(catalog.stems), by_initial, hyphenated, frozenset(hyphenated.values()))
             self._generation = catalog.generation
 
     def _english(self) -> SpellChecker:

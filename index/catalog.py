@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from index.sections import ANSWER_MARK, BULLET_MARK
 from index.store import ChromaStore, Record
 
 _WORD = re.compile(r"[a-z0-9]+(?:[&'][a-z0-9]+)*")
@@ -49,8 +50,15 @@ def words(text: str) -> list[str]:
 
 
 # A list item ("- ", "* ", "• ", "1. ", "a) ") or a table row ("| ... |").
-LIST_ITEM = re.compile(r"^\s*(?:[-*•+]\s|\d{1,2}[.)]\s|[a-z][.)]\s|\|)")
+_STEP_MARK = r"\d{1,2}[.)]\s"
+STEP = re.compile(rf"^\s*{_STEP_MARK}")  # a numbered step ("1. Open the portal.")
+LIST_ITEM = re.compile(rf"^\s*(?:{BULLET_MARK}\s|{_STEP_MARK}|[a-z][.)]\s|\|)")
 _DIVIDER_CELL = re.compile(r":?-+:?")
+
+
+def asks(text: str) -> bool:
+    """Whether a sentence is a question ("Can I ...?", "**Can I ...?**")."""
+    return text.rstrip(" *_").endswith("?")
 
 
 def is_divider(row: str) -> bool:
@@ -66,7 +74,7 @@ def is_divider(row: str) -> bool:
 # after it.
 FAQ_QUESTION = re.compile(r"^[*_]{0,2}(?:Q|(?i:question)\s*\d{0,3})[*_]{0,2}\s*[:.)][*_]{0,2}\s")
 _FAQ_NUMBERED = re.compile(r"^[*_]{0,2}Q\d{1,3}[*_]{0,2}\s*[:.)][*_]{0,2}\s")  # "Q1: ...?", not "Q1: Revenue rose"
-FAQ_ANSWER = re.compile(r"^[*_]{0,2}(?:A\d{0,3}|(?i:answer))[*_]{0,2}\s*[:.)][*_]{0,2}\s*")
+FAQ_ANSWER = re.compile(rf"^{ANSWER_MARK}")
 
 LEXICAL_VERSION = "v4"  # bump when tokenisation changes: persisted BM25 indexes are rebuilt
 
@@ -125,6 +133,7 @@ class Catalog:
         self.records = len(records)
         self.sections: dict[str, SectionView] = {}
         self.sentences: list[SentenceView] = []
+        self.position: list[int] = []  # each sentence's place in its section's list
         vectors: list[np.ndarray] = []
         self.title_vectors: dict[str, np.ndarray] = {}
         for r in records:
@@ -143,6 +152,7 @@ class Catalog:
             m = r.metadata
             if m["section_id"] not in self.sections:
                 continue
+            self.position.append(len(self.sections[m["section_id"]].sentences))
             self.sections[m["section_id"]].sentences.append(len(self.sentences))
             self.sentences.append(SentenceView(r.id, m["section_id"], r.text, int(m["start"]), int(m["end"])))
             vectors.append(r.embedding)
@@ -173,6 +183,7 @@ class Catalog:
         self._phrases: str | None = None
         self._parts: list[tuple[SectionView, set[str]]] | None = None
         self._faq: dict[int, tuple[list[int], list[int]]] | None = None
+        self._subject_forms: set[str] | None = None
 
     def __len__(self) -> int:
         return len(self.sections)
@@ -211,7 +222,7 @@ class Catalog:
         if not LIST_ITEM.match(sentence.text):
             return None
         order = self.sections[sentence.section_id].sentences
-        at = order.index(index) if index in order else 0
+        at = self.position[index]
         return next((order[j] for j in range(at - 1, -1, -1) if not LIST_ITEM.match(self.sentences[order[j]].text)),
                     None)
 
@@ -222,7 +233,7 @@ class Catalog:
         if not sentence.text.rstrip().endswith(":") or LIST_ITEM.match(sentence.text):
             return []
         order = self.sections[sentence.section_id].sentences
-        at = order.index(index) if index in order else len(order)
+        at = self.position[index]
         out = []
         for i in order[at + 1:]:
             if not LIST_ITEM.match(self.sentences[i].text):
@@ -235,7 +246,7 @@ class Catalog:
         """A sentence that is a line of its own and a question ("**Can I bring my dog?**", "1.
         **Can I work from abroad?**")."""
         sentence = self.sentences[index]
-        if not sentence.text.rstrip(" *_").endswith("?"):
+        if not asks(sentence.text):
             return False
         section = self.sections[sentence.section_id]
         at, end = sentence.start - section.start, sentence.end - section.start
@@ -249,17 +260,15 @@ class Catalog:
         gap = section.text[self.sentences[a].end - section.start:self.sentences[b].start - section.start]
         return gap.count("\n") >= 2
 
-    def _asks(self, order: list[int], at: int) -> bool:
-        """Whether the sentence at ``at`` of a section is a question line with its answer under
-        it: not one of a checklist (a question after another question), and followed by a line
-        that is no question (nor, under a list item, another item)."""
-        text = self.sentences[order[at]].text
-        if not self._question_line(order[at]) or at + 1 >= len(order):
+    def _asks(self, order: list[int], lines: list[bool], at: int) -> bool:
+        """Whether the sentence at ``at`` of a section (``lines``: which of its sentences are
+        question lines) is a question line with its answer under it: not one of a checklist (a
+        question after another question), and followed by a line that is no question (nor,
+        under a list item, another item)."""
+        if not lines[at] or at + 1 >= len(order) or (at > 0 and lines[at - 1]) or lines[at + 1]:
             return False
-        after = self.sentences[order[at + 1]].text
-        if at > 0 and self._question_line(order[at - 1]):
-            return False
-        return not self._question_line(order[at + 1]) and not (LIST_ITEM.match(text) and LIST_ITEM.match(after))
+        text, after = self.sentences[order[at]].text, self.sentences[order[at + 1]].text
+        return not (LIST_ITEM.match(text) and LIST_ITEM.match(after))
 
     def faq_entry(self, index: int) -> tuple[list[int], list[int]] | None:
         """The FAQ entry a sentence belongs to, as (its question's sentences, its answer's): from a
@@ -272,12 +281,12 @@ class Catalog:
             for section in self.sections.values():
                 order = section.sentences
                 marked = [at for at, i in enumerate(order) if FAQ_QUESTION.match(text := self.sentences[i].text)
-                          or (_FAQ_NUMBERED.match(text) and text.rstrip(" *_").endswith("?"))]
+                          or (_FAQ_NUMBERED.match(text) and asks(text))]
                 # In a procedure ("1. Open the portal." "2. Is the claim over £500?") a step that
                 # asks is no FAQ question.
-                steps = any(LIST_ITEM.match(t := self.sentences[i].text) and not t.rstrip(" *_").endswith("?")
-                            for i in order)
-                lines = [at for at in range(len(order)) if at not in marked and self._asks(order, at)
+                steps = any(LIST_ITEM.match(t := self.sentences[i].text) and not asks(t) for i in order)
+                question_lines = [self._question_line(i) for i in order]
+                lines = [at for at in range(len(order)) if at not in marked and self._asks(order, question_lines, at)
                          and not (steps and LIST_ITEM.match(self.sentences[order[at]].text))]
                 starts = sorted(marked + (lines if len(lines) >= 2 else []))
                 for start, end in zip(starts, [*starts[1:], len(order)], strict=False):
@@ -332,6 +341,14 @@ class Catalog:
         if self._subjects is None:
             self._subjects = subject_names(self)
         return self._subjects
+
+    @property
+    def subject_forms(self) -> set[str]:
+        """The subjects and their stems ({"acme", "acm"}): words that name what the documents
+        are about, as a question or a stemmed term writes them."""
+        if self._subject_forms is None:
+            self._subject_forms = set(self.subjects) | {stem(s) for s in self.subjects}
+        return self._subject_forms
 
     def attach_lexical(self, bm25_dir: Path) -> None:
         """Use the BM25 index persisted for this generation under ``bm25_dir`` (built if absent);

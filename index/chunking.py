@@ -17,14 +17,14 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from index.sections import Section
+from index.sections import ANSWER_MARK, BULLET_MARK, Section
 
 TokenCounter = Callable[[str], int]
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"”’')\]]*\s+(?=[\"“‘'(\[]?[A-Z0-9\u00C0-\uFFFF])|\n+")
 # A numbered step's number ("1. Go to the portal."), or a lettered one's: part of its sentence.
 _LIST_NUMBER = re.compile(r"(?:\d{1,3}|[A-Za-z]|[ivxIVX]{2,5}|[QA]\d{1,3})[.)]")  # "Q1. Can I ...?" too
-_REPLY_NO = re.compile(r"(?:[-*•+]\s+|[*_]{0,2}(?:A\d{0,3}|(?i:answer))[*_]{0,2}\s*[:.)][*_]{0,2}\s*)?No\.")
+_REPLY_NO = re.compile(rf"(?:{BULLET_MARK}\s+|{ANSWER_MARK})?No\.")
 _ABBREVIATIONS = ("e.g.", "i.e.", "etc.", "vs.", "Mr.", "Mrs.", "Ms.", "Dr.", "St.", "No.", "Inc.",
                   "Ltd.", "Co.", "Corp.", "U.S.", "U.K.", "approx.", "Fig.", "cf.")
 

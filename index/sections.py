@@ -93,12 +93,17 @@ def load_document(path: Path) -> Document:
 
 # --- heading detection ---------------------------------------------------------
 
+_SENTENCE_ENDS = frozenset(".!?;:,…\"”'’)")  # a line ending so is no heading
 _MAX_HEADING_CHARS = 100
 _MAX_HEADING_WORDS = 14
 _NUMBERED = re.compile(r"^(\d+(?:\.\d+)*)\.?\s+\S")
 _MD_HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$")  # "## Learn C#" keeps its "#"
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
-_LIST_ITEM = re.compile(r"^\s*([-*+•]|\d+[)])\s")
+# Layout marks shared by the chunker and the catalog: a list item's bullet, and an FAQ
+# answer's "A:" ("A1.", "**Answer:**").
+BULLET_MARK = r"[-*•+]"
+ANSWER_MARK = r"[*_]{0,2}(?:A\d{0,3}|(?i:answer))[*_]{0,2}\s*[:.)][*_]{0,2}\s*"
+_LIST_ITEM = re.compile(rf"^\s*({BULLET_MARK}|\d+[)])\s")
 
 # Standard parts of business and analysis reports; a plain-text heading with one of these
 # names opens a top-level part, and the headings after it are its subsections.
@@ -143,7 +148,7 @@ def _is_plain_heading(line: str) -> bool:
     if len(stripped.split()) > _MAX_HEADING_WORDS:
         return False
     # "**Can I bring my dog?**": a question in bold is no heading.
-    if stripped.rstrip("*_ \t")[-1:] in tuple(".!?;:,…\"”'’)") or _LIST_ITEM.match(line):
+    if stripped.rstrip("*_ \t")[-1:] in _SENTENCE_ENDS or _LIST_ITEM.match(line):
         return False
     if not re.search(r"[A-Za-z\u00C0-\uFFFF]", stripped):
         return False
