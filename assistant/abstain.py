@@ -108,6 +108,9 @@ NUMERIC = re.compile(
     r"|lifespan|duration|target|limit|threshold|quota)\b"
     r"|\bwhat(['’]s| is| was| are| were)? (the |its |their |\w+['’]s )?(\w+ ){0,3}(score|rating)s?\b(?! (card|system))"
     r"|\bwhat share of\b"
+    # A question typed as the figure's name ("mileage rate for a motorbike", "hotel cap in tokyo").
+    r"|^\W*(?:(?:the|my|our|a|an)\s+)?(?:[\w-]+\s+){0,2}(?:rates?|caps?|limits?|allowances?|fees?|fares?|prices?"
+    r"|per diems?|deposits?|salar(?:y|ies))\s+(?:for|in|at|on|per|of)\b"
     r"|\b(maximum|minimum|top|average|median|peak) (\w+ ){0,2}(speed|storage|capacity|price|range|size|wattage|power"
     r"|resolution|rate)\b"
     r"|\bwhat (\w+ )?(sizes?|capacit(y|ies)|wattages?|resolutions?|weights?|dimensions|megapixels?|prices?"
@@ -345,13 +348,22 @@ def _amount(digits: str, thousand: str | None) -> float:
     return float(digits.replace(",", "")) * (1000 if thousand else 1)
 
 
+# "purchases over 50k" asks of amounts above it: the band "£50,001 to £250,000", not the one
+# ending at £50,000.
+_ABOVE = re.compile(r"\b(?:over|above|more than|greater than|exceeding|in excess of)\s*$", re.I)
+_BELOW = re.compile(r"\b(?:under|below|less than)\s*$", re.I)
+
+
 def amounts(question: str) -> list[float]:
-    """The figures a question gives ("a trip that costs £3,000", "6k"), years left out."""
+    """The figures a question gives ("a trip that costs £3,000", "6k"), years left out; a figure
+    asked "over" or "under" stands for the amount just past it."""
     out = []
     for m in _FIGURES.finditer(question):
         value = _amount(m.group(1), m.group(2))
         if not (_is_year(value) and m.group(2) is None and "," not in m.group(1)):
-            out.append(value)
+            step = 1.0 if value == int(value) else 0.01
+            before = question[:m.start()]
+            out.append(value + step if _ABOVE.search(before) else value - step if _BELOW.search(before) else value)
     return out
 
 
@@ -521,6 +533,7 @@ class Abstainer:
         # Nearer to an everyday request than to any sentence by this much: chit-chat (no
         # answerable question of the tuning sets came this near; most chit-chat does).
         self.chit_chat_margin = 0.15
+        self.min_vocabulary_chat = 0.6  # ... unless this share of its words are the documents'
         self.min_score = settings.abstain_threshold if min_score is None else min_score
         self.min_focus = min_focus
         self.strong_score = strong_score
@@ -850,7 +863,7 @@ class Abstainer:
             if w in _QUALIFIERS or t in _COMMON_VERBS or w.endswith(("ly", "ed", "ing")) or _TECH_NAME.fullmatch(w) \
                     or _CALENDAR.fullmatch(w) or any(u.fullmatch(w) for u in _UNITS):  # "in kilograms": a unit
                 continue
-            if len(t) >= 4 and not self._known_name(w) and not self._misspelt(t):
+            if len(w.rstrip("s")) >= 4 and not self._known_name(w) and not self._misspelt(t):
                 unknown.append(t)
         return tuple(dict.fromkeys(unknown))
 
@@ -920,8 +933,10 @@ class Abstainer:
                 and not (ev.unknown_names or ev.unknown_figures or ev.unknown_focus))
 
     def decide(self, question: str, result: SearchResult, chosen: list[Candidate], catalog: Catalog,
-               follow_up: bool = False) -> str | None:
-        """None to answer, else why not. A follow-up's relevance was shown by the turn it follows."""
+               follow_up: bool = False, unnamed: bool = False) -> str | None:
+        """None to answer, else why not. A follow-up's relevance was shown by the turn it follows.
+        With ``unnamed``, a thing the documents never name ("Tokyo", "motorbike") does not decline
+        the question: whether only that does."""
         if INJECTION.search(question):
             return "injection"
         question = LEAD_WORD.sub("", question)  # "And why ...?" is a why-question
@@ -932,7 +947,10 @@ class Abstainer:
             return "off_topic"
         names_subject = bool(set(words(question)) & self._subjects) or bool(
             GENERIC_SUBJECT.search(question))
+        # (Not a question most of whose words are the documents': "What's the hotel cap in Tokyo?"
+        # is near a chat about holidays, but asks what they may not say.)
         if (not follow_up and not names_subject and self.chit_chat is not None
+                and ev.vocabulary_share < self.min_vocabulary_chat
                 and self.chit_chat.margin(result) >= self.chit_chat_margin):
             return "off_topic"
         # "What could eat into their profits?": "they" stands for the documents' subject, so the
@@ -967,7 +985,7 @@ class Abstainer:
         corrected = bool(ev.corrected) and not COMPARISON.search(question) and bool(
             WHY_HOW.search(question) or premise
             or (not asks_for_it and (ev.unknown_figures or ev.corrected >= 2)))
-        if ev.unknown_names and not corrected and (
+        if ev.unknown_names and not corrected and not unnamed and (
             ev.best < self.strong_score or COMPARISON.search(question) or not WHY_HOW.search(question)
         ):
             return "not_in_document"
@@ -975,7 +993,7 @@ class Abstainer:
             return "not_in_document"
         # "How many days of leave for jury service?": a figure, date or name asked of something
         # the documents never mention is not theirs to give ("25 days of annual leave" is another's).
-        if asks_for_it and ev.unknown_focus and not premise and not follow_up:
+        if asks_for_it and ev.unknown_focus and not premise and not follow_up and not unnamed:
             return "not_in_document"
         # "Was it ever put on a blacklist?": a word of the event the documents never use means
         # they do not describe it.

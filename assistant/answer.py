@@ -223,7 +223,8 @@ _IN_BAND = 0.3  # a sentence whose band holds the question's figure: the row tha
 
 # A sentence that opens by pointing back ("This route improves uptake ...", "These insights
 # inform ...", "It complemented ...") reads only after the sentence before it.
-_LEANS_BACK = re.compile(r"^(?:This|These|That|Those|Such|It|Its|They|Their|Both|Together|However|But|Yet)\b")
+_LEANS_BACK = re.compile(r"^(?:This|These|That|Those|Such|It|Its|They|Their|Both|Together|However|But|Yet"
+                         r"|If (?:not|so)|Otherwise)\b")
 
 
 def with_antecedents(chosen: list[Candidate], catalog: Catalog, two_part: bool = False) -> list[Candidate]:
@@ -251,18 +252,23 @@ def with_antecedents(chosen: list[Candidate], catalog: Catalog, two_part: bool =
                     out.append(Candidate(i, c.section_rank, c.score, set(), quote_only=entry is first))
             out.append(c)
             continue
-        lead_in = catalog.lead_in(c.index)  # a list item or table row reads after its lead-in
+        # The rest of a list item's line ("If not, see section 8.") reads after the item.
+        host = catalog.host[c.index]
+        item = c.index if host is None else host
+        lead_in = catalog.lead_in(item)  # a list item or table row reads after its lead-in
         before = lead_in if lead_in is not None else order[at - 1] if _LEANS_BACK.match(sentence.text) and at > 0 \
             else None
-        if before is not None and before not in have:
-            have.add(before)
-            out.append(Candidate(before, c.section_rank, c.score, set()))
-        if lead_in is not None and (c.section_rank == 0 or two_part) and STEP.match(sentence.text):
+        # A table row reads under its header ("City | Meals | Hotel cap" over "London | £55 | £160").
+        for extra in (before, catalog.table_header(c.index), host):
+            if extra is not None and extra not in have:
+                have.add(extra)
+                out.append(Candidate(extra, c.section_rank, c.score, set()))
+        if lead_in is not None and (c.section_rank == 0 or two_part) and STEP.match(catalog.sentences[item].text):
             # A numbered step of the answer's section (or of a part's, for a two-part question)
             # is read with its steps ("5. Check in ..." after 1-4, "1. Go to ..." before 2-4),
             # up to twelve that end no earlier than it.
             steps = catalog.items(lead_in)
-            pos = steps.index(c.index) if c.index in steps else -1
+            pos = steps.index(item) if item in steps else -1
             for i in steps[max(0, pos + 1 - STEPS):][:STEPS] if pos >= 0 else []:
                 if i not in have:
                     have.add(i)

@@ -56,6 +56,11 @@ OVERVIEW = re.compile(  # a request about the whole document, not one of its par
 SAID_SHARE = 0.6  # a sentence most of whose words an earlier answer used was given by it
 FOLLOW_UP_OWN_WEIGHT = 0.5  # a follow-up's own words next to its expanded query (tuned on follow-ups)
 PART_SENTENCES = 5  # an answer about a whole part: its opening and up to four subsections' openings
+# A rule for what a list or table leaves out: "For other UK cities use ...", "any city not listed",
+# "£110 elsewhere in the UK", "all other items".
+FOR_THE_REST = re.compile(r"\b(?:(?:any|all|every|for)\s+other|not\s+(?:listed|shown|named|covered)"
+                          r"(?:\s+(?:above|below|here))?|elsewhere|anywhere else|everything else|anything else)\b",
+                          re.I)
 FACT_TRIES = 6  # other sentences of the top section tried for a fact the chosen ones lack
 
 
@@ -222,6 +227,9 @@ class Assistant:
             fact = self._fact_elsewhere(x["question"], result, chosen, catalog, follow_up)
             if fact is not None:
                 return Decision(x["question"], x["history"], x["query"], result, catalog, [fact], None)
+            others = self._for_the_rest(x["question"], result, chosen, catalog, follow_up)
+            if others:
+                return Decision(x["question"], x["history"], x["query"], result, catalog, others, None)
         if reason == "not_in_document" and len(result.parts) > 1:
             return self._answer_parts(x, result, catalog, follow_up)
         if reason is None and len(chosen) > 1 and len(result.parts) <= 1:
@@ -258,6 +266,20 @@ class Assistant:
                 for i in hit.sentence_scores:
                     if given(catalog.sentences[i].text):
                         hit.sentence_scores[i] -= 0.2
+
+    def _for_the_rest(self, question: str, result: SearchResult, chosen: list[Candidate], catalog: Catalog,
+                      follow_up: bool) -> list[Candidate]:
+        """"What's the daily rate for Rome?" where the table lists Paris and Dublin: when only a
+        thing the documents never name declines the question, what they say of everything they do
+        not list ("For any overseas city not listed, ask the Expenses Officer.") answers it, from
+        the top section. Nothing when it says nothing of the rest."""
+        if self.abstainer.decide(question, result, chosen, catalog, follow_up=follow_up, unnamed=True) is not None:
+            return []
+        if not result.hits:
+            return []
+        ranked = sorted(result.hits[0].sentence_scores.items(), key=lambda kv: -kv[1])
+        found = [Candidate(i, 0, score, set()) for i, score in ranked if FOR_THE_REST.search(catalog.sentences[i].text)]
+        return found[:2]
 
     def _fact_elsewhere(self, question: str, result: SearchResult, chosen: list[Candidate], catalog: Catalog,
                         follow_up: bool) -> Candidate | None:

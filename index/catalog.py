@@ -76,7 +76,7 @@ FAQ_QUESTION = re.compile(r"^[*_]{0,2}(?:Q|(?i:question)\s*\d{0,3})[*_]{0,2}\s*[
 _FAQ_NUMBERED = re.compile(r"^[*_]{0,2}Q\d{1,3}[*_]{0,2}\s*[:.)][*_]{0,2}\s")  # "Q1: ...?", not "Q1: Revenue rose"
 FAQ_ANSWER = re.compile(rf"^{ANSWER_MARK}")
 
-LEXICAL_VERSION = "v4"  # bump when tokenisation changes: persisted BM25 indexes are rebuilt
+LEXICAL_VERSION = "v5"  # bump when tokenisation changes: persisted BM25 indexes are rebuilt
 
 
 def stem(word: str) -> str:
@@ -156,6 +156,14 @@ class Catalog:
             self.sections[m["section_id"]].sentences.append(len(self.sentences))
             self.sentences.append(SentenceView(r.id, m["section_id"], r.text, int(m["start"]), int(m["end"])))
             vectors.append(r.embedding)
+        # A sentence that goes on from a list item on the item's own line ("1. Check the list. If
+        # not, see section 8."): part of that item, for its lead-in and its procedure.
+        self.host: list[int | None] = [None] * len(self.sentences)
+        for section in self.sections.values():
+            for prev, i in zip(section.sentences, section.sentences[1:], strict=False):
+                gap = section.text[self.sentences[prev].end - section.start:self.sentences[i].start - section.start]
+                if "\n" not in gap and not LIST_ITEM.match(self.sentences[i].text):
+                    self.host[i] = prev if LIST_ITEM.match(self.sentences[prev].text) else self.host[prev]
         dim = vectors[0].shape[0] if vectors else 1
         self.sentence_vectors = np.stack(vectors) if vectors else np.zeros((0, dim), np.float32)
         self.sentence_index = {s.id: i for i, s in enumerate(self.sentences)}
@@ -223,8 +231,26 @@ class Catalog:
             return None
         order = self.sections[sentence.section_id].sentences
         at = self.position[index]
-        return next((order[j] for j in range(at - 1, -1, -1) if not LIST_ITEM.match(self.sentences[order[j]].text)),
-                    None)
+        return next((order[j] for j in range(at - 1, -1, -1)
+                     if not LIST_ITEM.match(self.sentences[order[j]].text) and self.host[order[j]] is None), None)
+
+    def table_header(self, index: int) -> int | None:
+        """The header row of the table a row belongs to ("| City | Meals | Hotel cap |" for "|
+        Edinburgh | £45 | £110 |"): the row above its "|---|" divider. None for a sentence that
+        is no table row, for the header and the divider themselves, and for a table without a
+        divider."""
+        sentence = self.sentences[index]
+        if not sentence.text.lstrip().startswith("|") or is_divider(sentence.text):
+            return None
+        order = self.sections[sentence.section_id].sentences
+        for at in range(self.position[index] - 1, 0, -1):
+            text = self.sentences[order[at]].text
+            if not text.lstrip().startswith("|"):
+                return None
+            if is_divider(text):
+                header = self.sentences[order[at - 1]].text
+                return order[at - 1] if header.lstrip().startswith("|") and not is_divider(header) else None
+        return None
 
     def items(self, index: int) -> list[int]:
         """The list items or table rows a sentence ending in ":" leads into (those right after it;
@@ -236,6 +262,8 @@ class Catalog:
         at = self.position[index]
         out = []
         for i in order[at + 1:]:
+            if self.host[i] is not None:  # the rest of an item's line ("If not, see section 8.")
+                continue
             if not LIST_ITEM.match(self.sentences[i].text):
                 break
             if not is_divider(self.sentences[i].text):
@@ -399,9 +427,13 @@ class LexicalIndex:
             self.sentences = bm25s.BM25.load(str(folder / "sentences"), show_progress=False, verbosity=0)
             self.sections = bm25s.BM25.load(str(folder / "sections"), show_progress=False, verbosity=0)
             return
+        # A table row carries its header's words ("hotel cap" for "| Edinburgh | £45 | £110 |"),
+        # as every sentence carries its heading's.
+        headers = [catalog.table_header(i) for i in range(len(catalog.sentences))]
         sent_docs = [
             content_terms(s.text) + content_terms(" ".join(catalog.sections[s.section_id].path))
-            for s in catalog.sentences
+            + (content_terms(catalog.sentences[h].text) if h is not None else [])
+            for s, h in zip(catalog.sentences, headers, strict=True)
         ]
         sec_docs = [
             content_terms(" ".join(catalog.sections[sid].path)) * 2 + content_terms(catalog.sections[sid].text)

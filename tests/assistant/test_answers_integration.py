@@ -558,3 +558,45 @@ def test_an_faq_answers_with_the_asked_entry_whole(real_embedder, tmp_path) -> N
     mileage = policy.ask("can I claim mileage for my own car?")
     assert "45p per mile for the first 10,000 business miles in a tax year [1]" in mileage.answer
     assert "Yes." not in mileage.answer or "Q: " in mileage.answer
+
+
+RATES_POLICY = """# Expenses Policy
+
+## Mileage
+
+Using your own car for business is reimbursed at 45p per mile for the first 10,000 business miles in \
+the tax year and 25p per mile after that.
+
+## Subsistence and per-diem rates
+
+When travelling on business you may claim meals up to the daily rates below.
+
+| City | Daily meals rate | Hotel cap per night |
+|---|---|---|
+| London | £55 | £160 |
+| Manchester | £45 | £110 |
+| Paris | €75 | €190 |
+
+For any overseas city not listed, ask the Expenses Officer before you travel.
+
+## Client hospitality
+
+Client meals are limited to £75 per head including drinks and service.
+"""
+
+
+def test_a_rate_asked_of_what_the_policy_never_lists(real_embedder, tmp_path) -> None:
+    """A figure asked of a thing the policy never names is not another row's: "mileage rate for a
+    motorbike" is not the car rate. Where the policy says what to do for what it does not list,
+    that is the answer ("daily rate for rome"). A listed city gets its row under the header."""
+    (tmp_path / "expenses.md").write_text(RATES_POLICY, encoding="utf-8")
+    policy = assistant_for(tmp_path / "expenses.md", real_embedder, tmp_path / "data")
+    motorbike = policy.ask("mileage rate for a motorbike")
+    assert motorbike.abstained and motorbike.reason == "not_in_document", motorbike.answer
+    for question in ("daily rate for rome", "What's the hotel cap in Tokyo?"):
+        rome = policy.ask(question)
+        assert not rome.abstained, (question, rome.reason)
+        assert rome.answer == "For any overseas city not listed, ask the Expenses Officer before you travel. [1]"
+    paris = policy.ask("daily rate for paris")
+    assert "City | Daily meals rate | Hotel cap per night [1] Paris | €75 | €190 [1]" in paris.answer
+    assert policy.ask("mileage rate for my car").answer.startswith("Using your own car for business is reimbursed")

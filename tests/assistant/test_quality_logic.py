@@ -1310,3 +1310,73 @@ def test_a_numbered_step_is_read_with_its_steps() -> None:
     runner_up = [Candidate(index["3. Send the invitation."], 1, 0.9, set())]
     assert len(with_antecedents(runner_up, catalog)) == 2
     assert len(with_antecedents(runner_up, catalog, two_part=True)) == 5
+
+
+TABLES = (
+    "Approval\nPurchases are approved by value:\n\n"
+    "| Total value (incl. VAT) | Who approves |\n|---|---|\n| Up to £1,000 | Budget holder |\n"
+    "| £10,001 to £50,000 | Financial Controller |\n| £50,001 to £250,000 | Finance Director |\n\n"
+    "Orders\nFollow these steps:\n1. Check the supplier list. If not, see section 8.\n2. Get the quotes.\n"
+    "3. Submit the requisition.\n"
+)
+
+
+def test_a_table_row_is_one_sentence_and_reads_under_its_header() -> None:
+    from assistant.answer import compose
+
+    catalog = catalog_of(TABLES)
+    index = {s.text: i for i, s in enumerate(catalog.sentences)}
+    header = "| Total value (incl. VAT) | Who approves |"
+    assert header in index  # not cut after "incl."
+    row = index["| £50,001 to £250,000 | Finance Director |"]
+    assert catalog.table_header(row) == index[header]
+    assert catalog.table_header(index[header]) is None and catalog.table_header(index["|---|---|"]) is None
+    result, _ = result_for(catalog, "Approval", "who approves a 75k purchase")
+    answer = compose([Candidate(row, 0, 0.9, set())], result, catalog, "extractive")
+    assert answer.answer == ("Purchases are approved by value: [1] Total value (incl. VAT) | Who approves [1] "
+                             "£50,001 to £250,000 | Finance Director [1]")
+    # The row carries its header's words for keyword search ("who approves ... Finance Director").
+    scores, _ = catalog.lexical.score(["approv"])
+    assert scores[row] > 0
+
+
+def test_the_rest_of_a_steps_line_reads_with_its_procedure() -> None:
+    from assistant.answer import compose
+
+    catalog = catalog_of(TABLES)
+    index = {s.text: i for i, s in enumerate(catalog.sentences)}
+    rest = index["If not, see section 8."]
+    assert catalog.host[rest] == index["1. Check the supplier list."]
+    assert catalog.lead_in(index["2. Get the quotes."]) == index["Follow these steps:"]
+    result, _ = result_for(catalog, "Orders", "how do i raise an order")
+    for chosen in (rest, index["3. Submit the requisition."]):
+        answer = compose([Candidate(chosen, 0, 0.9, set())], result, catalog, "extractive")
+        assert answer.answer.startswith("Follow these steps: [1] 1. Check the supplier list. [1]")
+        assert answer.answer.endswith("3. Submit the requisition. [1]")
+
+
+def test_a_figure_asked_over_or_under_stands_past_it() -> None:
+    from assistant.abstain import amounts
+
+    assert amounts("who approves purchases over 50k") == [50001.0]
+    assert amounts("who approves a 50k purchase") == [50000.0]
+    assert amounts("purchases under £1,000") == [999.0]
+    assert amounts("anything above £2.50?") == [2.51]
+
+
+def test_a_question_in_the_documents_words_is_no_chit_chat() -> None:
+    """"What's the hotel cap in Tokyo?" may sit nearer a chat about holidays than any sentence; most
+    of its words are the documents', so it is declined as not in them, not as off topic."""
+    catalog = catalog_of(TABLES.replace("Approval\n", "Hotels\nThe hotel cap is £160 in London.\n\nApproval\n"))
+
+    class NearHolidays:
+        def margin(self, result: SearchResult) -> float:
+            return 0.5  # far nearer an everyday request than any sentence
+
+    index = {s.text: i for i, s in enumerate(catalog.sentences)}
+    chosen = [Candidate(index["The hotel cap is £160 in London."], 0, 0.9, set())]
+    section = catalog.sections[catalog.sentences[chosen[0].index].section_id]
+    result = SearchResult("", [SectionHit(section, 1.0, {}, {chosen[0].index: 0.8})], None, [], {})  # type: ignore[arg-type]
+    abstainer = Abstainer(Settings(), chit_chat=NearHolidays())  # type: ignore[arg-type]
+    assert abstainer.decide("What's the hotel cap in Tokyo?", result, chosen, catalog) == "not_in_document"
+    assert abstainer.decide("Can you cheer me up?", result, chosen, catalog) == "off_topic"
