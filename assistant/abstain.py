@@ -108,9 +108,6 @@ NUMERIC = re.compile(
     r"|lifespan|duration|target|limit|threshold|quota)\b"
     r"|\bwhat(['’]s| is| was| are| were)? (the |its |their |\w+['’]s )?(\w+ ){0,3}(score|rating)s?\b(?! (card|system))"
     r"|\bwhat share of\b"
-    # A question typed as the figure's name ("mileage rate for a motorbike", "hotel cap in tokyo").
-    r"|^\W*(?:(?:the|my|our|a|an)\s+)?(?:[\w-]+\s+){0,2}(?:rates?|caps?|limits?|allowances?|fees?|fares?|prices?"
-    r"|per diems?|deposits?|salar(?:y|ies))\s+(?:for|in|at|on|per|of)\b"
     r"|\b(maximum|minimum|top|average|median|peak) (\w+ ){0,2}(speed|storage|capacity|price|range|size|wattage|power"
     r"|resolution|rate)\b"
     r"|\bwhat (\w+ )?(sizes?|capacit(y|ies)|wattages?|resolutions?|weights?|dimensions|megapixels?|prices?"
@@ -130,6 +127,14 @@ NUMERIC = re.compile(
     r"|\bwhat (do|does|did|will|would) (\w+ ){0,2}charge\b(?![^?]*\bfor\s*[?.!]*\s*$)",
     re.I,
 )
+# A question typed as a figure's name, nothing else ("mileage rate for a motorbike", "hotel cap in
+# tokyo"): asked of a thing the documents never name, it is not theirs to give; not "How are rates
+# of pay reviewed?" nor "Are fares for children discounted?". (Of a thing they name, "fares for
+# children", any sentence about it answers: "discounted on most routes".)
+FIGURE_NAMED = re.compile(
+    r"^\W*(?:(?:the|my|our|a|an)\s+)?(?!(?:how|what|who|which|when|where|why|are|is|do|does|can|will|should)\b)"
+    r"(?:[\w-]+\s+){0,2}(?:rates?|caps?|allowances?|fees?|fares?|prices?|per diems?|deposits?|salar(?:y|ies))"
+    r"\s+(?:for|in|at)\s+(?:(?:a|an|the|my|our)\s+)?[\w-]+(?:\s+[\w-]+)?\W*$", re.I)
 # "the company's relations with ...": the question is about the documents' subject.
 GENERIC_SUBJECT = re.compile(r"\b(the|this) (company|firm|brand|business|group|organi[sz]ation)\b", re.I)
 # "Where is the car plant?": a place's name, standing by the facility asked about.
@@ -165,7 +170,7 @@ COMPARISON = re.compile(r"\b(compare[sd]?|comparison|versus|vs\.?|than|relative 
 DATE = re.compile(
     r"(^|\band |, )\s*when (exactly |precisely |roughly |approximately )?(did|was|is|were|will|does|do|has|have|had"
     r"|are|can|could)\b"
-    r"|\bwhat year\b|\bwhich year\b|\bwhat date\b|\bsince when\b|\bhow long ago\b|\bwhat time\b|\bby when\b"
+    r"|\bwhat year\b|\bwhich year\b|\bwhat date\b|\bsince when\b|\bhow long ago\b|\bwhat time\b(?! off\b)|\bby when\b"
     r"|\bwhat(['’]s| is) the deadline\b|\bopening (hours|times)\b|\bwhat hours\b",
     re.I)
 # "What is the email address of the service desk?": a contact detail, answered only by one
@@ -173,6 +178,7 @@ DATE = re.compile(
 CONTACT = re.compile(
     r"\b(e-?mail address(es)?|what(['’]s| is) the e-?mail|(tele)?phone numbers?|(mobile|contact|fax|helpline|hotline)"
     r" numbers?|extension numbers?|(phone|telephone) extension|what extension|web ?site address|web address|url"
+    r"|(his|her|their|its) (e-?mail|extension|(phone )?number)"
     r"|post ?codes?|zip codes?"
     r"|postal address|street address)\b", re.I)
 _CONTACT_ASKED = re.compile(r"^\s*(what|which|where|give|tell|send|list|share|can i (have|get)|do you have)\b"
@@ -219,7 +225,10 @@ NOT_A_PERSON = re.compile(
     r"|^\s*who (are|were) (the )?(?!(?-i:[SE]?VPs|C[A-Z]Os|MPs|MDs|GMs|DPOs)\b)(?-i:[A-Z]{2,}s)\W*$"
     # "Who should I contact about my pay?": a contact point (an address, a desk), not a name.
     r"|^\s*who (do|should|can|must|would|could) (i|we|you|staff|employees) (contact|ask|email|e-mail|call"
-    r"|phone|talk to|speak to|go to|write to|report to|tell|notify)\b", re.I)
+    r"|phone|talk to|speak to|go to|write to|report to|tell|notify)\b"
+    # "Who do I book travel through?", "who do we buy laptops from": a supplier or a channel.
+    r"|^\s*who (do|should|can|must|would|could|will) (i|we|you|staff|employees) [^?]{0,50}\b(through|via|from|with)"
+    r"\W*$", re.I)
 NAME = re.compile(
     # Kinds whose members are proper names (organisations, places, models) ...
     r"\bwhich (\w+ ){0,2}(city|cities|country|countries|towns?|company|companies|manufacturers?|suppliers?"
@@ -279,7 +288,11 @@ _YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b|\b(january|february|march|april|may|
 _NAME_WORD = re.compile(r"\b[A-Z][A-Za-z0-9&-]+")
 _CAPITAL_BIGRAM = re.compile(r"\b[A-Z][a-z]+ [A-Z][a-z]+\b")
 # Answers to "when" besides years and months: clock times, weekdays, periods ("within 30 days").
-_WHEN = re.compile(r"\b\d{1,2}[:.]\d{2}\b|\b\d{1,2}\s?(am|pm)\b|\b(monday|tuesday|wednesday|thursday|friday"
+_WHEN = re.compile(r"\b\d{1,2}[:.]\d{2}\b|\b\d{1,2}\s?(am|pm)\b"
+                   # "by the 10th of the following month", "paid with the next monthly salary"
+                   r"|\b(the )?\d{1,2}(st|nd|rd|th) of (the|each|every) (\w+ )?month\b"
+                   r"|\bnext (monthly )?(salary|payroll|pay ?day|pay run|pay date)\b"
+                   r"|\b(monday|tuesday|wednesday|thursday|friday"
                    r"|saturday|sunday|weekdays?|weekends?)\b|\b(within|after|before|for|every|each|per|longer than"
                    r"|more than|less than|until|during)\b[^.;]{0,40}?(days?|weeks?|months?|years?|hours?|minutes?)\b",
                    re.I)
@@ -288,7 +301,7 @@ _RELATIVE_TIME = re.compile(r"\b(\d+|an?|one|two|three|four|five|ten|fifteen|twe
                             r"(minutes?|hours?)\s(before|after|from|ahead of|prior to)\b", re.I)
 _HOW_ADJECTIVE = re.compile(r"\bhow (long|soon|often|old|big|large|far|late|early)\b", re.I)
 _CLOCK = re.compile(r"\b\d{1,2}[:.]\d{2}\b|\b\d{1,2}\s?(am|pm)\b|\b(noon|midday|midnight)\b", re.I)
-_WHAT_TIME = re.compile(r"\b(what|which) time\b|\bat what hour\b", re.I)
+_WHAT_TIME = re.compile(r"\b(what|which) time\b(?! off\b)|\bat what hour\b", re.I)  # not "what time off"
 # A question asking a price, and a sum of money written out.
 _MONEY_ASKED = re.compile(r"\b(cost|costs|price|prices|priced|fee|fees|fare|fares|fine|fines|deposit|charge|charged"
                           r"|pay|spend|refund|allowance|salary|wage|wages)\b", re.I)
@@ -365,6 +378,25 @@ def amounts(question: str) -> list[float]:
             before = question[:m.start()]
             out.append(value + step if _ABOVE.search(before) else value - step if _BELOW.search(before) else value)
     return out
+
+
+# What a figure counts ("after 20 years", "3 nights"): a band of another measure ("up to 20 days")
+# does not hold it.
+_MEASURE = re.compile(r"\s*(years?|months?|weeks?|days?|hours?|minutes?|nights?|miles?|km|kg|per ?cent|%)", re.I)
+
+
+def measure_of(question: str, value: float) -> str | None:
+    """The measure the question counts ``value`` in ("years" for "after 20 years"), singular;
+    None when it names none (a sum of money, "a 5k purchase")."""
+    for m in _FIGURES.finditer(question):
+        if abs(_amount(m.group(1), m.group(2)) - value) <= 1 and (unit := _MEASURE.match(question, m.end())):
+            return unit.group(1).lower().rstrip("s") or None
+    return None
+
+
+def in_measure(text: str, measure: str | None) -> bool:
+    """Whether ``text`` counts something in ``measure`` ("20 days" for "day"); True for none."""
+    return measure is None or re.search(rf"\d\s*{re.escape(measure)}s?\b", text, re.I) is not None
 
 
 def _is_year(value: float) -> bool:
@@ -834,7 +866,7 @@ class Abstainer:
         everyday_share = sum(everyday) / len(terms) if terms else 0.0
         corrected = self._corrects(question, unknown, figures, sentences, focus) if unknown or figures else 0
         # Only a question asking for a fact is declined for an unknown thing: only then is it looked for.
-        asks_fact = not set(wants).isdisjoint(_FACT_KINDS)
+        asks_fact = not set(wants).isdisjoint(_FACT_KINDS) or bool(FIGURE_NAMED.search(question))
         unknown_focus = self._unknown_things(question, set(focus), stems, alternatives) if asks_fact else ()
         return Evidence(tuple(wants), tuple(missing), coverage, unknown, best, share, figures, corrected,
                         everyday_share, unknown_focus)
@@ -863,7 +895,8 @@ class Abstainer:
             if w in _QUALIFIERS or t in _COMMON_VERBS or w.endswith(("ly", "ed", "ing")) or _TECH_NAME.fullmatch(w) \
                     or _CALENDAR.fullmatch(w) or any(u.fullmatch(w) for u in _UNITS):  # "in kilograms": a unit
                 continue
-            if len(w.rstrip("s")) >= 4 and not self._known_name(w) and not self._misspelt(t):
+            single = w[:-1] if w.endswith("s") and not w.endswith("ss") else w  # "tins": 3 letters
+            if len(single) >= 4 and not self._known_name(w) and not self._misspelt(t):
                 unknown.append(t)
         return tuple(dict.fromkeys(unknown))
 
@@ -947,10 +980,10 @@ class Abstainer:
             return "off_topic"
         names_subject = bool(set(words(question)) & self._subjects) or bool(
             GENERIC_SUBJECT.search(question))
-        # (Not a question most of whose words are the documents': "What's the hotel cap in Tokyo?"
-        # is near a chat about holidays, but asks what they may not say.)
-        if (not follow_up and not names_subject and self.chit_chat is not None
-                and ev.vocabulary_share < self.min_vocabulary_chat
+        # (Not a question in the documents' words but for a name they never use: "What's the hotel
+        # cap in Tokyo?" is near a chat about holidays, but asks what they do not say.)
+        in_their_words = ev.vocabulary_share >= self.min_vocabulary_chat and bool(ev.unknown_names or ev.unknown_focus)
+        if (not follow_up and not names_subject and self.chit_chat is not None and not in_their_words
                 and self.chit_chat.margin(result) >= self.chit_chat_margin):
             return "off_topic"
         # "What could eat into their profits?": "they" stands for the documents' subject, so the
@@ -993,7 +1026,8 @@ class Abstainer:
             return "not_in_document"
         # "How many days of leave for jury service?": a figure, date or name asked of something
         # the documents never mention is not theirs to give ("25 days of annual leave" is another's).
-        if asks_for_it and ev.unknown_focus and not premise and not follow_up and not unnamed:
+        if (asks_for_it or FIGURE_NAMED.search(question)) and ev.unknown_focus and not premise and not follow_up \
+                and not unnamed:
             return "not_in_document"
         # "Was it ever put on a blacklist?": a word of the event the documents never use means
         # they do not describe it.

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from assistant.abstain import amounts, bands, in_band
+from assistant.abstain import amounts, bands, in_band, in_measure, measure_of
 from assistant.models import Answer, Citation
 from assistant.retriever import SearchResult, SectionHit
 from index.catalog import (
@@ -57,7 +57,8 @@ class ExtractiveAnswerer:
 
     def _best_in(self, hit: SectionHit, rank: int, top: float, q_terms: set[str], catalog: Catalog,
                  exclude: set[int], after: Candidate | None = None,
-                 covered: set[str] | None = None, asked: Sequence[float] = ()) -> Candidate | None:
+                 covered: set[str] | None = None,
+                 asked: Sequence[tuple[float, str | None]] = ()) -> Candidate | None:
         """The best sentence of one retrieved section; with ``after``, the best one that may follow
         it: nearly as good, or adding question terms it lacks. A sentence stating a band that holds
         a figure the question gives ("| £1,501 to £5,000 | ..." for a £3,000 trip) comes first."""
@@ -68,7 +69,7 @@ class ExtractiveAnswerer:
                 continue
             text = catalog.sentences[i].text
             terms = set(content_terms(text)) & q_terms
-            banded = any(in_band(v, bands(text)) for v in asked)
+            banded = any(in_band(v, bands(text)) and in_measure(text, measure) for v, measure in asked)
             cand = Candidate(i, rank, s + 0.15 * rel + (_IN_BAND if banded else 0.0), terms)
             if after is not None and cand.score < after.score - self.margin and not (
                     cand.terms - (after.terms if covered is None else covered)):
@@ -85,7 +86,7 @@ class ExtractiveAnswerer:
         limit = self.settings.max_answer_sentences
         q_terms = set(result.terms)
         top = result.hits[0].score
-        asked = amounts(question)
+        asked = [(v, measure_of(question, v)) for v in amounts(question)]
         first = self._best_in(result.hits[0], 0, top, q_terms, catalog, set(), asked=asked)
         if first is None:
             return []

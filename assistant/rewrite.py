@@ -86,7 +86,9 @@ OTHER_SUBJECT = re.compile(
     r"^\W*(?:(?:and\s+)?(?:what|how)\s+about|and)\s+(?!(?:why|how|what|when|where|who|which|is|are|was|were|do|does"
     r"|did|can|could|should|would|will|so|then|also|that|this|it|they)\b)\w", re.I)
 ASKS_FOR_A_FACT = re.compile(
-    r"\b(?:where|when|who|whom|whose|which|what year|how (?:many|much|long|old|often)|first|last|earliest|latest)\b",
+    r"\b(?:where|when|who|whom|whose|which|what year|how (?:many|much|long|old|often)|first|last|earliest|latest"
+    # "What's his extension?", "and her email?": a contact detail the last answer may have given.
+    r"|e-?mail|extension|phone|number|address)\b",
     re.I)
 
 

@@ -56,11 +56,10 @@ OVERVIEW = re.compile(  # a request about the whole document, not one of its par
 SAID_SHARE = 0.6  # a sentence most of whose words an earlier answer used was given by it
 FOLLOW_UP_OWN_WEIGHT = 0.5  # a follow-up's own words next to its expanded query (tuned on follow-ups)
 PART_SENTENCES = 5  # an answer about a whole part: its opening and up to four subsections' openings
-# A rule for what a list or table leaves out: "For other UK cities use ...", "any city not listed",
-# "£110 elsewhere in the UK", "all other items".
-FOR_THE_REST = re.compile(r"\b(?:(?:any|all|every|for)\s+other|not\s+(?:listed|shown|named|covered)"
-                          r"(?:\s+(?:above|below|here))?|elsewhere|anywhere else|everything else|anything else)\b",
-                          re.I)
+# A rule for what a list or table leaves out: "For other UK cities use ...", "any city not listed"
+# (not "Staff may not claim any other meals", nor "set out elsewhere").
+FOR_THE_REST = re.compile(r"\b(?:not\s+(?:listed|shown|named|covered|included)|unlisted)\b"
+                          r"|^(?:for|in)\s+(?:any|all|every)?\s*other\b", re.I)
 FACT_TRIES = 6  # other sentences of the top section tried for a fact the chosen ones lack
 
 

@@ -76,7 +76,7 @@ FAQ_QUESTION = re.compile(r"^[*_]{0,2}(?:Q|(?i:question)\s*\d{0,3})[*_]{0,2}\s*[
 _FAQ_NUMBERED = re.compile(r"^[*_]{0,2}Q\d{1,3}[*_]{0,2}\s*[:.)][*_]{0,2}\s")  # "Q1: ...?", not "Q1: Revenue rose"
 FAQ_ANSWER = re.compile(rf"^{ANSWER_MARK}")
 
-LEXICAL_VERSION = "v5"  # bump when tokenisation changes: persisted BM25 indexes are rebuilt
+LEXICAL_VERSION = "v6"  # bump when tokenisation changes: persisted BM25 indexes are rebuilt
 
 
 def stem(word: str) -> str:
@@ -159,11 +159,24 @@ class Catalog:
         # A sentence that goes on from a list item on the item's own line ("1. Check the list. If
         # not, see section 8."): part of that item, for its lead-in and its procedure.
         self.host: list[int | None] = [None] * len(self.sentences)
+        # A table row's header: the row above its table's "|---|" divider.
+        self.header: list[int | None] = [None] * len(self.sentences)
         for section in self.sections.values():
-            for prev, i in zip(section.sentences, section.sentences[1:], strict=False):
-                gap = section.text[self.sentences[prev].end - section.start:self.sentences[i].start - section.start]
-                if "\n" not in gap and not LIST_ITEM.match(self.sentences[i].text):
+            header = None
+            for prev, i in zip([None, *section.sentences], section.sentences, strict=False):
+                text = self.sentences[i].text
+                gap = "\n\n" if prev is None else \
+                    section.text[self.sentences[prev].end - section.start:self.sentences[i].start - section.start]
+                if prev is not None and "\n" not in gap and not LIST_ITEM.match(text):
                     self.host[i] = prev if LIST_ITEM.match(self.sentences[prev].text) else self.host[prev]
+                if not text.lstrip().startswith("|") or gap.count("\n") >= 2:
+                    header = None  # a table ends at a line that is no row, or a blank line
+                if is_divider(text):
+                    above = None if prev is None else self.sentences[prev].text
+                    header = prev if above and above.lstrip().startswith("|") and not is_divider(above) and \
+                        gap.count("\n") < 2 else None
+                elif text.lstrip().startswith("|") and header is not None:
+                    self.header[i] = header
         dim = vectors[0].shape[0] if vectors else 1
         self.sentence_vectors = np.stack(vectors) if vectors else np.zeros((0, dim), np.float32)
         self.sentence_index = {s.id: i for i, s in enumerate(self.sentences)}
@@ -231,26 +244,28 @@ class Catalog:
             return None
         order = self.sections[sentence.section_id].sentences
         at = self.position[index]
+        # (The rest of an item's line is part of the item, unless it leads into a list of its own,
+        # indented under it: "1. Get approval. Then attach the following:" over "   - the approval
+        # email", not over "2. Send the request.".)
         return next((order[j] for j in range(at - 1, -1, -1)
-                     if not LIST_ITEM.match(self.sentences[order[j]].text) and self.host[order[j]] is None), None)
+                     if not LIST_ITEM.match(text := self.sentences[order[j]].text)
+                     and ((host := self.host[order[j]]) is None
+                          or text.rstrip().endswith(":") and self._indent(index) > self._indent(host))), None)
+
+    def _indent(self, index: int) -> int:
+        """How far a sentence's line is indented (spaces before it on its line)."""
+        sentence = self.sentences[index]
+        section = self.sections[sentence.section_id]
+        at = sentence.start - section.start
+        line = section.text[section.text.rfind("\n", 0, at) + 1:at]
+        return len(line) - len(line.lstrip())
 
     def table_header(self, index: int) -> int | None:
         """The header row of the table a row belongs to ("| City | Meals | Hotel cap |" for "|
         Edinburgh | £45 | £110 |"): the row above its "|---|" divider. None for a sentence that
         is no table row, for the header and the divider themselves, and for a table without a
         divider."""
-        sentence = self.sentences[index]
-        if not sentence.text.lstrip().startswith("|") or is_divider(sentence.text):
-            return None
-        order = self.sections[sentence.section_id].sentences
-        for at in range(self.position[index] - 1, 0, -1):
-            text = self.sentences[order[at]].text
-            if not text.lstrip().startswith("|"):
-                return None
-            if is_divider(text):
-                header = self.sentences[order[at - 1]].text
-                return order[at - 1] if header.lstrip().startswith("|") and not is_divider(header) else None
-        return None
+        return self.header[index]
 
     def items(self, index: int) -> list[int]:
         """The list items or table rows a sentence ending in ":" leads into (those right after it;
@@ -429,11 +444,10 @@ class LexicalIndex:
             return
         # A table row carries its header's words ("hotel cap" for "| Edinburgh | £45 | £110 |"),
         # as every sentence carries its heading's.
-        headers = [catalog.table_header(i) for i in range(len(catalog.sentences))]
         sent_docs = [
             content_terms(s.text) + content_terms(" ".join(catalog.sections[s.section_id].path))
             + (content_terms(catalog.sentences[h].text) if h is not None else [])
-            for s, h in zip(catalog.sentences, headers, strict=True)
+            for s, h in zip(catalog.sentences, catalog.header, strict=True)
         ]
         sec_docs = [
             content_terms(" ".join(catalog.sections[sid].path)) * 2 + content_terms(catalog.sections[sid].text)

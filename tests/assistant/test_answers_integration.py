@@ -578,6 +578,7 @@ When travelling on business you may claim meals up to the daily rates below.
 | Paris | €75 | €190 |
 
 For any overseas city not listed, ask the Expenses Officer before you travel.
+Staff may not claim any other meals, such as room service.
 
 ## Client hospitality
 
@@ -597,6 +598,8 @@ def test_a_rate_asked_of_what_the_policy_never_lists(real_embedder, tmp_path) ->
         rome = policy.ask(question)
         assert not rome.abstained, (question, rome.reason)
         assert rome.answer == "For any overseas city not listed, ask the Expenses Officer before you travel. [1]"
+    # A sentence that merely says "other" ("any other meals") is no rule for what is not listed.
+    assert "room service" not in policy.ask("What is the visa fee for Brazil?").answer
     paris = policy.ask("daily rate for paris")
     assert "City | Daily meals rate | Hotel cap per night [1] Paris | €75 | €190 [1]" in paris.answer
     assert policy.ask("mileage rate for my car").answer.startswith("Using your own car for business is reimbursed")

@@ -1380,3 +1380,46 @@ def test_a_question_in_the_documents_words_is_no_chit_chat() -> None:
     abstainer = Abstainer(Settings(), chit_chat=NearHolidays())  # type: ignore[arg-type]
     assert abstainer.decide("What's the hotel cap in Tokyo?", result, chosen, catalog) == "not_in_document"
     assert abstainer.decide("Can you cheer me up?", result, chosen, catalog) == "off_topic"
+
+
+def test_two_tables_in_a_section_and_a_list_led_in_on_a_steps_line() -> None:
+    catalog = catalog_of(
+        "Rates\n| City | Meals |\n|---|---|\n| Paris | €75 |\n\n| Country | Visa fee |\n|---|---|\n| India | £120 |\n\n"
+        "Booking\nAll trips go through the desk.\n\n1. Get approval. Then attach the following:\n"
+        "   - the approval email\n   - a cost estimate\n2. Send the request.\n")
+    index = {s.text: i for i, s in enumerate(catalog.sentences)}
+    assert catalog.table_header(index["| India | £120 |"]) == index["| Country | Visa fee |"]
+    assert catalog.table_header(index["| Country | Visa fee |"]) is None  # a header, not the city table's row
+    lead = index["Then attach the following:"]
+    assert catalog.lead_in(index["- the approval email"]) == lead
+    assert index["- a cost estimate"] in catalog.items(lead)
+    assert catalog.lead_in(index["2. Send the request."]) == index["All trips go through the desk."]
+
+
+def test_staff_phrasings_of_rates_times_and_suppliers() -> None:
+    from assistant.abstain import DATE, FIGURE_NAMED, in_measure, measure_of
+    from assistant.rewrite import may_repeat
+
+    # A figure's name typed alone asks for it; a question about such a thing does not.
+    assert FIGURE_NAMED.search("mileage rate for a motorbike") and FIGURE_NAMED.search("hotel cap in tokyo")
+    for question in ("How are rates of pay reviewed?", "Are fares for children discounted?",
+                     "Who pays deposits for hotel bookings?", "Do limits on overtime apply to managers?"):
+        assert not FIGURE_NAMED.search(question), question
+    assert not DATE.search("my wife is having a baby, what time off do i get")  # not "what time"
+    assert DATE.search("what time does the office open")
+    assert may_repeat("whats his extension") and may_repeat("and her email?")  # the last answer may hold it
+    # "after 20 years" counts years: a band of days does not hold it.
+    assert measure_of("how much holiday after 20 years", 20) == "year" and measure_of("a 5k purchase", 5000) is None
+    assert not in_measure("you may carry over up to 20 days", "year") and in_measure("after 5 years", "year")
+    catalog = catalog_of(
+        "Rates\nThe mileage rate is 45p per mile for cars.\n"
+        "For any overseas city not listed, ask the Expenses Officer.\n\n"
+        "Cards\nCardholders must reconcile their statement by the 10th of the following month.\n\n"
+        "Travel\nAll business travel must be booked through Meridian Travel Management.\n")
+    # A word the documents never use, "class" (the "ss" is no plural), is not theirs to give a rate for.
+    assert decide_with(catalog, "What is the mileage rate for business class?",
+                       "The mileage rate is 45p per mile for cars.") == "not_in_document"
+    assert decide_with(catalog, "When do I have to reconcile my statement by?",
+                       "Cardholders must reconcile their statement by the 10th of the following month.") is None
+    assert decide_with(catalog, "who do i book travel through",
+                       "All business travel must be booked through Meridian Travel Management.") is None
