@@ -204,13 +204,18 @@ def _embed(texts: list[str], embedder: Embedder, progress: ProgressFactory | Non
     if not texts:
         return []
     bar = progress(len(texts), "Embedding") if progress else None
-    out = []
+    # Groups of 64 (for the progress bar) of texts of similar length: the model pads each batch to
+    # its longest text, and groups in document order mixed headings with long windows (0.6 s of
+    # the bundled document's 2.6 s of embedding).
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    vectors: list = [None] * len(texts)
     batch = 64
-    for start in range(0, len(texts), batch):
-        part = texts[start : start + batch]
-        out.append(embedder.embed(part))
+    for start in range(0, len(order), batch):
+        part = order[start : start + batch]
+        for i, vector in zip(part, embedder.embed([texts[i] for i in part]), strict=True):
+            vectors[i] = vector
         if bar:
             bar.update(len(part))
     if bar:
         bar.close()
-    return list(np.concatenate(out))
+    return list(np.stack(vectors))
