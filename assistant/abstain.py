@@ -197,6 +197,24 @@ _CONTACT_GIVEN = (
     (re.compile(r"address", re.I),
      re.compile(rf"{_POSTCODE}|\b\d+\w? [A-Z]\w+ (Street|Road|Avenue|Lane|Way|Square)\b")),
 )
+# "What's his extension?", "and her email?": a contact detail of someone the conversation named.
+THEIR_CONTACT = re.compile(
+    r"\b(?:his|her|their)\s+(?:(?:phone|telephone|mobile|direct|work|office)\s+)?(?P<asked>e-?mail(?: address)?"
+    r"|extension(?: number)?|(?:phone )?number|phone|address|contact details?)\s*(?:[?.!,]|please\b|$)", re.I)
+
+
+def contact_of(sentence: str, asked: str) -> bool:
+    """Whether ``sentence`` writes out the contact detail ``asked`` names ("extension": a number;
+    "contact details": any)."""
+    kinds = [given for kind, given in _CONTACT_GIVEN if kind.search(asked)] or [g for _, g in _CONTACT_GIVEN]
+    return any(given.search(sentence) for given in kinds)
+
+
+def person_names(text: str) -> set[str]:
+    """Pairs of capitalised words in ``text`` ("Tom Okafor", "Finance Director"): who it names."""
+    return {m.group(0) for m in _CAPITAL_BIGRAM.finditer(text)}
+
+
 PERSON = re.compile(
     r"^\s*who\b(?!.{0,40}\b(aimed|targeted|for|meant|designed (for|to))\b)|\bby whom\b"
     r"|^\s*(please )?(list|name|identify) (the |all |its |\w+['’]s )?(other |\w+ )?(founders?|co[- ]?founders?"

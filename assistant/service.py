@@ -25,7 +25,19 @@ from typing import Any, Protocol
 import numpy as np
 from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrough
 
-from assistant.abstain import ASKS, CAPITALISED, DATE, GREETING, INJECTION, NUMERIC, Abstainer, ChitChat
+from assistant.abstain import (
+    ASKS,
+    CAPITALISED,
+    DATE,
+    GREETING,
+    INJECTION,
+    NUMERIC,
+    THEIR_CONTACT,
+    Abstainer,
+    ChitChat,
+    contact_of,
+    person_names,
+)
 from assistant.answer import Candidate, ExtractiveAnswerer
 from assistant.models import Answer, Turn
 from assistant.prompts import load_text
@@ -221,6 +233,10 @@ class Assistant:
         if follow_up and result.hits and not may_repeat(x["question"]):
             self._leave_out_what_was_said(x["question"], x["history"], result, catalog)
         chosen = self.extractive.select(x["query"], result, catalog) if result.hits else []
+        last = next((t.content for t in reversed(x["history"]) if t.role == "assistant"), "")
+        if follow_up and not INJECTION.search(x["question"]) and (their := THEIR_CONTACT.search(x["question"])) \
+                and person_names(last):
+            return self._their_contact(x, their.group("asked"), person_names(last), result, catalog)
         reason = self.abstainer.decide(x["question"], result, chosen, catalog, follow_up=follow_up)
         if reason == "not_in_document" and chosen and len(result.parts) <= 1:
             fact = self._fact_elsewhere(x["question"], result, chosen, catalog, follow_up)
@@ -265,6 +281,17 @@ class Assistant:
                 for i in hit.sentence_scores:
                     if given(catalog.sentences[i].text):
                         hit.sentence_scores[i] -= 0.2
+
+    def _their_contact(self, x: dict[str, Any], asked: str, names: set[str], result: SearchResult,
+                       catalog: Catalog) -> Decision:
+        """"What's his extension?" after "The Finance Director, Marcus Okonkwo, owns the policy":
+        the contact detail of someone the last answer named (``names``), from a line that names
+        them too; another person's extension is no answer ("the document does not say")."""
+        found = [Candidate(i, rank, score, set()) for rank, hit in enumerate(result.hits)
+                 for i, score in sorted(hit.sentence_scores.items(), key=lambda kv: -kv[1])
+                 if contact_of(text := catalog.sentences[i].text, asked) and any(n in text for n in names)]
+        reason = None if found else "not_in_document"
+        return Decision(x["question"], x["history"], x["query"], result, catalog, found[:1], reason)
 
     def _for_the_rest(self, question: str, result: SearchResult, chosen: list[Candidate], catalog: Catalog,
                       follow_up: bool) -> list[Candidate]:

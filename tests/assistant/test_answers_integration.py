@@ -603,3 +603,44 @@ def test_a_rate_asked_of_what_the_policy_never_lists(real_embedder, tmp_path) ->
     paris = policy.ask("daily rate for paris")
     assert "City | Daily meals rate | Hotel cap per night [1] Paris | €75 | €190 [1]" in paris.answer
     assert policy.ask("mileage rate for my car").answer.startswith("Using your own car for business is reimbursed")
+
+
+CONTACTS_POLICY = """# People Policy
+
+## Roles
+
+The Finance Director, Marcus Okonkwo, owns the policy and approves any exception to it.
+The Expenses Officer, Tom Reilly, checks every claim before payment.
+
+## Contacts
+
+Use the following contacts for help with this policy:
+
+- Procurement team: procurement@example.co.uk, extension 4425.
+- Expenses Officer, Tom Reilly: expenses@example.co.uk, extension 4432.
+- Payroll Manager, Helen Marsh: helen.marsh@example.co.uk, extension 4130.
+"""
+
+
+def test_his_or_her_contact_is_the_named_persons_or_none(real_embedder, tmp_path) -> None:
+    """"What's his email?" after an answer naming Tom Reilly is Tom Reilly's line, not every
+    contact of the section; after one naming Marcus Okonkwo, whose extension the policy never
+    gives, it is "the document does not say", not another person's extension."""
+    from assistant.models import Turn
+
+    (tmp_path / "people.md").write_text(CONTACTS_POLICY, encoding="utf-8")
+    policy = assistant_for(tmp_path / "people.md", real_embedder, tmp_path / "data")
+    officer = [Turn("user", "who is the expenses officer"),
+               Turn("assistant", "The Expenses Officer, Tom Reilly, checks every claim before payment. [1]")]
+    email = policy.ask("whats his email", officer)
+    assert not email.abstained and "expenses@example.co.uk" in email.answer
+    assert "4425" not in email.answer and "helen.marsh" not in email.answer
+    director = [Turn("user", "who is the finance director"),
+                Turn("assistant", "The Finance Director, Marcus Okonkwo, owns the policy and approves any "
+                                  "exception to it. [1]")]
+    extension = policy.ask("whats his phone extension", director)
+    assert extension.abstained and extension.reason == "not_in_document", extension.answer
+    # "their phone sales" asks no contact detail: the rule leaves it to the usual path.
+    from assistant.abstain import THEIR_CONTACT
+
+    assert THEIR_CONTACT.search("and her email address please") and not THEIR_CONTACT.search("And their phone sales?")
