@@ -132,7 +132,8 @@ NUMERIC = re.compile(
 # of pay reviewed?" nor "Are fares for children discounted?". (Of a thing they name, "fares for
 # children", any sentence about it answers: "discounted on most routes".)
 FIGURE_NAMED = re.compile(
-    r"^\W*(?:(?:the|my|our|a|an)\s+)?(?!(?:how|what|who|which|when|where|why|are|is|do|does|can|will|should)\b)"
+    r"^\W*(?:(?:the|my|our|a|an)\s+)?(?!(?:how|what|who|whom|whose|which|when|where|why|are|is|was|were|do|does|did|has|have|had|can|could|will"
+    r"|would|should|may|might|must)\b)"
     r"(?:[\w-]+\s+){0,2}(?:rates?|caps?|allowances?|fees?|fares?|prices?|per diems?|deposits?|salar(?:y|ies))"
     r"\s+(?:for|in|at)\s+(?:(?:a|an|the|my|our)\s+)?[\w-]+(?:\s+[\w-]+)?\W*$", re.I)
 # "the company's relations with ...": the question is about the documents' subject.
@@ -170,7 +171,8 @@ COMPARISON = re.compile(r"\b(compare[sd]?|comparison|versus|vs\.?|than|relative 
 DATE = re.compile(
     r"(^|\band |, )\s*when (exactly |precisely |roughly |approximately )?(did|was|is|were|will|does|do|has|have|had"
     r"|are|can|could)\b"
-    r"|\bwhat year\b|\bwhich year\b|\bwhat date\b|\bsince when\b|\bhow long ago\b|\bwhat time\b(?! off\b)|\bby when\b"
+    r"|\bwhat year\b|\bwhich year\b|\bwhat date\b|\bsince when\b|\bhow long ago\b|\bby when\b"
+    r"|\bwhat time\b(?!\s*-?\s*off\b)"
     r"|\bwhat(['’]s| is) the deadline\b|\bopening (hours|times)\b|\bwhat hours\b",
     re.I)
 # "What is the email address of the service desk?": a contact detail, answered only by one
@@ -178,7 +180,7 @@ DATE = re.compile(
 CONTACT = re.compile(
     r"\b(e-?mail address(es)?|what(['’]s| is) the e-?mail|(tele)?phone numbers?|(mobile|contact|fax|helpline|hotline)"
     r" numbers?|extension numbers?|(phone|telephone) extension|what extension|web ?site address|web address|url"
-    r"|(his|her|their|its) (e-?mail|extension|(phone )?number)"
+    r"|(his|her|their|its) (e-?mail|extension|(phone )?number)(?!\s+of\b)"
     r"|post ?codes?|zip codes?"
     r"|postal address|street address)\b", re.I)
 _CONTACT_ASKED = re.compile(r"^\s*(what|which|where|give|tell|send|list|share|can i (have|get)|do you have)\b"
@@ -197,10 +199,20 @@ _CONTACT_GIVEN = (
     (re.compile(r"address", re.I),
      re.compile(rf"{_POSTCODE}|\b\d+\w? [A-Z]\w+ (Street|Road|Avenue|Lane|Way|Square)\b")),
 )
-# "What's his extension?", "and her email?": a contact detail of someone the conversation named.
+# "What's his extension?", "and her email?": a contact detail of someone the conversation named
+# (not "How do staff update their address?", "Can I change their address?").
 THEIR_CONTACT = re.compile(
     r"\b(?:his|her|their)\s+(?:(?:phone|telephone|mobile|direct|work|office)\s+)?(?P<asked>e-?mail(?: address)?"
     r"|extension(?: number)?|(?:phone )?number|phone|address|contact details?)\s*(?:[?.!,]|please\b|$)", re.I)
+_NOT_ASKING_IT = re.compile(r"^\W*(?:and |so )?(?:how|can|could|should|do|does|did|why|when|will|would|may|must)\b",
+                            re.I)
+
+
+def asks_their_contact(question: str) -> str | None:
+    """The contact detail a question asks of someone named before ("extension" in "whats his
+    extension"), or None."""
+    m = THEIR_CONTACT.search(question)
+    return m.group("asked") if m and not _NOT_ASKING_IT.search(question) else None
 
 
 def contact_of(sentence: str, asked: str) -> bool:
@@ -210,9 +222,13 @@ def contact_of(sentence: str, asked: str) -> bool:
     return any(given.search(sentence) for given in kinds)
 
 
+_CAPITAL_PAIRS = re.compile(r"(?=\b([A-Z][a-z]+ [A-Z][a-z]+)\b)")
+
+
 def person_names(text: str) -> set[str]:
-    """Pairs of capitalised words in ``text`` ("Tom Okafor", "Finance Director"): who it names."""
-    return {m.group(0) for m in _CAPITAL_BIGRAM.finditer(text)}
+    """Pairs of capitalised words in ``text`` ("Tom Okafor", "Finance Director"), overlapping
+    ("Contact Tom Okafor" names "Tom Okafor"), none led by a word such as "The": who it names."""
+    return {m.group(1) for m in _CAPITAL_PAIRS.finditer(text) if m.group(1).split()[0].lower() not in STOPWORDS}
 
 
 PERSON = re.compile(
@@ -245,8 +261,8 @@ NOT_A_PERSON = re.compile(
     r"|^\s*who (do|should|can|must|would|could) (i|we|you|staff|employees) (contact|ask|email|e-mail|call"
     r"|phone|talk to|speak to|go to|write to|report to|tell|notify)\b"
     # "Who do I book travel through?", "who do we buy laptops from": a supplier or a channel.
-    r"|^\s*who (do|should|can|must|would|could|will) (i|we|you|staff|employees) [^?]{0,50}\b(through|via|from|with)"
-    r"\W*$", re.I)
+    r"|^\s*who (do|should|can|must|would|could|will) (i|we|you|staff|employees) [^?]{0,50}\b(through|via)\W*$",
+    re.I)
 NAME = re.compile(
     # Kinds whose members are proper names (organisations, places, models) ...
     r"\bwhich (\w+ ){0,2}(city|cities|country|countries|towns?|company|companies|manufacturers?|suppliers?"
@@ -319,7 +335,7 @@ _RELATIVE_TIME = re.compile(r"\b(\d+|an?|one|two|three|four|five|ten|fifteen|twe
                             r"(minutes?|hours?)\s(before|after|from|ahead of|prior to)\b", re.I)
 _HOW_ADJECTIVE = re.compile(r"\bhow (long|soon|often|old|big|large|far|late|early)\b", re.I)
 _CLOCK = re.compile(r"\b\d{1,2}[:.]\d{2}\b|\b\d{1,2}\s?(am|pm)\b|\b(noon|midday|midnight)\b", re.I)
-_WHAT_TIME = re.compile(r"\b(what|which) time\b(?! off\b)|\bat what hour\b", re.I)  # not "what time off"
+_WHAT_TIME = re.compile(r"\b(what|which) time\b(?!\s*-?\s*off\b)|\bat what hour\b", re.I)  # not "what time off"
 # A question asking a price, and a sum of money written out.
 _MONEY_ASKED = re.compile(r"\b(cost|costs|price|prices|priced|fee|fees|fare|fares|fine|fines|deposit|charge|charged"
                           r"|pay|spend|refund|allowance|salary|wage|wages)\b", re.I)
@@ -388,33 +404,35 @@ _BELOW = re.compile(r"\b(?:under|below|less than)\s*$", re.I)
 def amounts(question: str) -> list[float]:
     """The figures a question gives ("a trip that costs £3,000", "6k"), years left out; a figure
     asked "over" or "under" stands for the amount just past it."""
-    out = []
+    return [value for value, _ in measured_amounts(question)]
+
+
+def measured_amounts(question: str) -> list[tuple[float, str | None]]:
+    """:func:`amounts`, each with the measure it counts in ("year" for "after 20 years", "%"),
+    None for none (a sum of money, "a 5k purchase")."""
+    out: list[tuple[float, str | None]] = []
     for m in _FIGURES.finditer(question):
         value = _amount(m.group(1), m.group(2))
         if not (_is_year(value) and m.group(2) is None and "," not in m.group(1)):
             step = 1.0 if value == int(value) else 0.01
             before = question[:m.start()]
-            out.append(value + step if _ABOVE.search(before) else value - step if _BELOW.search(before) else value)
+            unit = _MEASURE.match(question, m.end())
+            measure = None if unit is None else "%" if unit.group(2) else unit.group(1).lower().removesuffix("s")
+            out.append((value + step if _ABOVE.search(before) else value - step if _BELOW.search(before) else value,
+                        measure))
     return out
 
 
 # What a figure counts ("after 20 years", "3 nights"): a band of another measure ("up to 20 days")
 # does not hold it.
-_MEASURE = re.compile(r"\s*(years?|months?|weeks?|days?|hours?|minutes?|nights?|miles?|km|kg|per ?cent|%)", re.I)
-
-
-def measure_of(question: str, value: float) -> str | None:
-    """The measure the question counts ``value`` in ("years" for "after 20 years"), singular;
-    None when it names none (a sum of money, "a 5k purchase")."""
-    for m in _FIGURES.finditer(question):
-        if abs(_amount(m.group(1), m.group(2)) - value) <= 1 and (unit := _MEASURE.match(question, m.end())):
-            return unit.group(1).lower().rstrip("s") or None
-    return None
+_MEASURE = re.compile(r"\s*(?:(years?|months?|weeks?|days?|hours?|minutes?|nights?|miles?|km|kg)\b|(per ?cent\b|%))",
+                      re.I)
 
 
 def in_measure(text: str, measure: str | None) -> bool:
-    """Whether ``text`` counts something in ``measure`` ("20 days" for "day"); True for none."""
-    return measure is None or re.search(rf"\d\s*{re.escape(measure)}s?\b", text, re.I) is not None
+    """Whether ``text`` counts something in ``measure`` ("20 days", "20 working days", "20+
+    days" for "day"; "20%" for "%"); True for none."""
+    return measure is None or re.search(rf"\d\+?\s*(?:[a-z]+\s+)?{re.escape(measure)}s?(?!\w)", text, re.I) is not None
 
 
 def _is_year(value: float) -> bool:

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from assistant.abstain import amounts, bands, in_band, in_measure, measure_of
+from assistant.abstain import bands, in_band, in_measure, measured_amounts
 from assistant.models import Answer, Citation
 from assistant.retriever import SearchResult, SectionHit
 from index.catalog import (
@@ -86,7 +86,7 @@ class ExtractiveAnswerer:
         limit = self.settings.max_answer_sentences
         q_terms = set(result.terms)
         top = result.hits[0].score
-        asked = [(v, measure_of(question, v)) for v in amounts(question)]
+        asked = measured_amounts(question)
         first = self._best_in(result.hits[0], 0, top, q_terms, catalog, set(), asked=asked)
         if first is None:
             return []

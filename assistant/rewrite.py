@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
-from assistant.abstain import DATE, NUMERIC, SUPERLATIVE
+from assistant.abstain import CONTACT, DATE, NUMERIC, SUPERLATIVE, asks_their_contact
 from assistant.models import Turn
 from index.catalog import STOPWORDS, content_terms, words
 
@@ -86,9 +86,7 @@ OTHER_SUBJECT = re.compile(
     r"^\W*(?:(?:and\s+)?(?:what|how)\s+about|and)\s+(?!(?:why|how|what|when|where|who|which|is|are|was|were|do|does"
     r"|did|can|could|should|would|will|so|then|also|that|this|it|they)\b)\w", re.I)
 ASKS_FOR_A_FACT = re.compile(
-    r"\b(?:where|when|who|whom|whose|which|what year|how (?:many|much|long|old|often)|first|last|earliest|latest"
-    # "What's his extension?", "and her email?": a contact detail the last answer may have given.
-    r"|e-?mail|extension|phone|number|address)\b",
+    r"\b(?:where|when|who|whom|whose|which|what year|how (?:many|much|long|old|often)|first|last|earliest|latest)\b",
     re.I)
 
 
@@ -97,8 +95,10 @@ def may_repeat(follow_up: str) -> bool:
     or turns to another subject, and does not ask for more."""
     if ASKS_FOR_MORE.search(follow_up):
         return False
+    # ("What's his extension?", "and her email?": a contact detail the last answer may have given.)
     return bool(ASKS_FOR_A_FACT.search(follow_up) or SUPERLATIVE.search(follow_up) or NUMERIC.search(follow_up)
-                or DATE.search(follow_up) or OTHER_SUBJECT.search(follow_up))
+                or DATE.search(follow_up) or OTHER_SUBJECT.search(follow_up) or CONTACT.search(follow_up)
+                or asks_their_contact(follow_up) is not None)
 
 
 def is_follow_up(question: str) -> bool:

@@ -32,9 +32,9 @@ from assistant.abstain import (
     GREETING,
     INJECTION,
     NUMERIC,
-    THEIR_CONTACT,
     Abstainer,
     ChitChat,
+    asks_their_contact,
     contact_of,
     person_names,
 )
@@ -70,8 +70,8 @@ FOLLOW_UP_OWN_WEIGHT = 0.5  # a follow-up's own words next to its expanded query
 PART_SENTENCES = 5  # an answer about a whole part: its opening and up to four subsections' openings
 # A rule for what a list or table leaves out: "For other UK cities use ...", "any city not listed"
 # (not "Staff may not claim any other meals", nor "set out elsewhere").
-FOR_THE_REST = re.compile(r"\b(?:not\s+(?:listed|shown|named|covered|included)|unlisted)\b"
-                          r"|^(?:for|in)\s+(?:any|all|every)?\s*other\b", re.I)
+FOR_THE_REST = re.compile(r"\b\w+\s+not\s+(?:listed|named)\b|\bunlisted\b"
+                          r"|^(?:[-*•]\s+)?for\s+(?:any|all|every)?\s*other\b", re.I)
 FACT_TRIES = 6  # other sentences of the top section tried for a fact the chosen ones lack
 
 
@@ -233,10 +233,11 @@ class Assistant:
         if follow_up and result.hits and not may_repeat(x["question"]):
             self._leave_out_what_was_said(x["question"], x["history"], result, catalog)
         chosen = self.extractive.select(x["query"], result, catalog) if result.hits else []
-        last = next((t.content for t in reversed(x["history"]) if t.role == "assistant"), "")
-        if follow_up and not INJECTION.search(x["question"]) and (their := THEIR_CONTACT.search(x["question"])) \
-                and person_names(last):
-            return self._their_contact(x, their.group("asked"), person_names(last), result, catalog)
+        asked = asks_their_contact(x["question"]) if follow_up and not INJECTION.search(x["question"]) else None
+        if asked is not None:
+            last = next((t.content for t in reversed(x["history"]) if t.role == "assistant"), "")
+            if names := person_names(last):
+                return self._their_contact(x, asked, names, result, catalog)
         reason = self.abstainer.decide(x["question"], result, chosen, catalog, follow_up=follow_up)
         if reason == "not_in_document" and chosen and len(result.parts) <= 1:
             fact = self._fact_elsewhere(x["question"], result, chosen, catalog, follow_up)

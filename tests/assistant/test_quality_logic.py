@@ -1397,20 +1397,28 @@ def test_two_tables_in_a_section_and_a_list_led_in_on_a_steps_line() -> None:
 
 
 def test_staff_phrasings_of_rates_times_and_suppliers() -> None:
-    from assistant.abstain import DATE, FIGURE_NAMED, in_measure, measure_of
+    from assistant.abstain import DATE, FIGURE_NAMED, in_measure, measured_amounts
     from assistant.rewrite import may_repeat
 
     # A figure's name typed alone asks for it; a question about such a thing does not.
     assert FIGURE_NAMED.search("mileage rate for a motorbike") and FIGURE_NAMED.search("hotel cap in tokyo")
-    for question in ("How are rates of pay reviewed?", "Are fares for children discounted?",
-                     "Who pays deposits for hotel bookings?", "Do limits on overtime apply to managers?"):
+    for question in ("How are rates of pay reviewed?", "Are fares for children discounted?", "Were fares for kids cut?",
+                     "Who pays deposits for hotel bookings?", "Do limits on overtime apply to managers?",
+                     "Did rates for staff rise?"):
         assert not FIGURE_NAMED.search(question), question
     assert not DATE.search("my wife is having a baby, what time off do i get")  # not "what time"
+    assert not DATE.search("what time-off can I take?")
     assert DATE.search("what time does the office open")
     assert may_repeat("whats his extension") and may_repeat("and her email?")  # the last answer may hold it
+    assert not may_repeat("How do we address complaints?")
     # "after 20 years" counts years: a band of days does not hold it.
-    assert measure_of("how much holiday after 20 years", 20) == "year" and measure_of("a 5k purchase", 5000) is None
+    assert measured_amounts("how much holiday after 20 years") == [(20.0, "year")]
+    assert measured_amounts("a 5k purchase") == [(5000.0, None)]
+    assert measured_amounts("after 4 years, how much for 5 days?") == [(4.0, "year"), (5.0, "day")]
+    assert measured_amounts("a rise over 20%") == [(21.0, "%")]
+    assert measured_amounts("3 monthly payments") == [(3.0, None)]
     assert not in_measure("you may carry over up to 20 days", "year") and in_measure("after 5 years", "year")
+    assert in_measure("| 20% to 30% |", "%") and in_measure("20 working days", "day") and in_measure("20+ days", "day")
     catalog = catalog_of(
         "Rates\nThe mileage rate is 45p per mile for cars.\n"
         "For any overseas city not listed, ask the Expenses Officer.\n\n"
@@ -1423,3 +1431,25 @@ def test_staff_phrasings_of_rates_times_and_suppliers() -> None:
                        "Cardholders must reconcile their statement by the 10th of the following month.") is None
     assert decide_with(catalog, "who do i book travel through",
                        "All business travel must be booked through Meridian Travel Management.") is None
+
+
+def test_who_a_follow_up_asks_a_contact_of() -> None:
+    from assistant.abstain import CONTACT, asks_their_contact, person_names
+    from assistant.service import FOR_THE_REST
+    from index.chunking import sentence_spans
+
+    assert "Tom Okafor" in person_names("Contact Tom Okafor in Finance.")  # pairs overlap
+    assert "The Finance" not in person_names("The Finance Director, Marcus Okonkwo, owns it.")
+    assert asks_their_contact("whats his extension") == "extension"
+    assert asks_their_contact("How do staff update their address?") is None
+    assert asks_their_contact("Can I change their address?") is None
+    assert not CONTACT.search("what is their number of staff")
+    # Rules for what a list leaves out, not any sentence that says "other" or "not".
+    assert FOR_THE_REST.search("For any overseas city not listed, ask the Expenses Officer.")
+    assert FOR_THE_REST.search("- For other UK cities use the Manchester rates.")
+    for sentence in ("In other words, book early.", "Personal items are not covered.",
+                     "Alcohol is not included in the meal allowance.", "Staff may not claim any other meals."):
+        assert not FOR_THE_REST.search(sentence), sentence
+    # A row ending in "." with trailing spaces still ends at its line.
+    text = "| London | £55 | See note.  \nFor other cities ask."
+    assert [text[s:e] for s, e in sentence_spans(text)] == ["| London | £55 | See note.", "For other cities ask."]
