@@ -1062,8 +1062,8 @@ class Abstainer:
             return "not_in_document"
         # "How many days of leave for jury service?": a figure, date or name asked of something
         # the documents never mention is not theirs to give ("25 days of annual leave" is another's).
-        if (asks_for_it or FIGURE_NAMED.search(question)) and ev.unknown_focus and not premise and not follow_up \
-                and not unnamed:
+        # (``unknown_focus`` is looked for only in a question asking for a fact or naming a figure.)
+        if ev.unknown_focus and not premise and not follow_up and not unnamed:
             return "not_in_document"
         # "Was it ever put on a blacklist?": a word of the event the documents never use means
         # they do not describe it.

@@ -302,9 +302,7 @@ class Assistant:
         the top section. Nothing when it says nothing of the rest."""
         if self.abstainer.decide(question, result, chosen, catalog, follow_up=follow_up, unnamed=True) is not None:
             return []
-        if not result.hits:
-            return []
-        ranked = sorted(result.hits[0].sentence_scores.items(), key=lambda kv: -kv[1])
+        ranked = sorted(result.hits[0].sentence_scores.items(), key=lambda kv: -kv[1])  # (decide needs hits)
         found = [Candidate(i, 0, score, set()) for i, score in ranked if FOR_THE_REST.search(catalog.sentences[i].text)]
         return found[:2]
 

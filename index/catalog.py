@@ -446,8 +446,8 @@ class LexicalIndex:
         # as every sentence carries its heading's.
         sent_docs = [
             content_terms(s.text) + content_terms(" ".join(catalog.sections[s.section_id].path))
-            + (content_terms(catalog.sentences[h].text) if h is not None else [])
-            for s, h in zip(catalog.sentences, catalog.header, strict=True)
+            + (content_terms(catalog.sentences[h].text) if (h := catalog.table_header(i)) is not None else [])
+            for i, s in enumerate(catalog.sentences)
         ]
         sec_docs = [
             content_terms(" ".join(catalog.sections[sid].path)) * 2 + content_terms(catalog.sections[sid].text)
