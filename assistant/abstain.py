@@ -40,7 +40,9 @@ INJECTION = re.compile(
     r"\b(ignore|disregard|forget|override|bypass)\b.{0,40}\b(instructions?|prompts?|rules?|previous|above|context"
     r"|document|guidelines?|everything)\b"
     r"|\b(system|hidden|initial|developer)\s+(prompt|message|instructions?|override)\b|\byou are now\b"
-    r"|\bact as\b|\b(pretend|imagine|suppose) (that )?(to be|you are|you're)\b|\bjailbreak\b|\bdeveloper mode\b"
+    # "Act as a pirate", "I want you to act as ..."; not "communities act as a resource".
+    r"|(^|[.!?:;]\s*|\b(you|please|now|should|must|will|to|and|then)\s+)act as\b"
+    r"|\b(pretend|imagine|suppose) (that )?(to be|you are|you're)\b|\bjailbreak\b|\bdeveloper mode\b"
     r"|\bfrom now on\b|\bspeaking (in the first person|as)\b"
     r"|\b(repeat|reveal|show|print|display|output|recite|dump)\b.{0,50}\b(instructions?|prompts?|rules|guidelines)\b"
     r"|\bword for word\b.{0,40}\b(instructions?|prompts?)\b|\b(instructions?|prompts?|tools?)\b.{0,60}\bword for word\b"
