@@ -31,7 +31,7 @@ from index.catalog import (
     content_terms,
     is_divider,
 )
-from index.sections import BULLET_MARK
+from index.sections import BULLET_MARK, is_row
 
 if TYPE_CHECKING:
     from assistant.settings import Settings
@@ -210,7 +210,7 @@ def said(sentence: str, faq: bool = False) -> str:
     outer bars and, in an FAQ entry, "A:" and the bold marks around a whole line ("**Can I
     bring a guest?**") are layout, not words. What is left is still verbatim text of
     the quote."""
-    if sentence.lstrip().startswith("|"):
+    if is_row(sentence):
         return _ROW_EDGES.sub("", sentence)
     text = _BULLET.sub("", sentence)
     if not faq:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.sections import ANSWER_MARK, BULLET_MARK
+from index.sections import ANSWER_MARK, BULLET_MARK, is_row
 from index.store import ChromaStore, Record
 
 _WORD = re.compile(r"[a-z0-9]+(?:[&'][a-z0-9]+)*")
@@ -169,13 +169,13 @@ class Catalog:
                     section.text[self.sentences[prev].end - section.start:self.sentences[i].start - section.start]
                 if prev is not None and "\n" not in gap and not LIST_ITEM.match(text):
                     self.host[i] = prev if LIST_ITEM.match(self.sentences[prev].text) else self.host[prev]
-                if not text.lstrip().startswith("|") or gap.count("\n") >= 2:
+                if not is_row(text) or gap.count("\n") >= 2:
                     header = None  # a table ends at a line that is no row, or a blank line
                 if is_divider(text):
                     above = None if prev is None else self.sentences[prev].text
-                    header = prev if above and above.lstrip().startswith("|") and not is_divider(above) and \
+                    header = prev if above and is_row(above) and not is_divider(above) and \
                         gap.count("\n") < 2 else None
-                elif text.lstrip().startswith("|") and header is not None:
+                elif is_row(text) and header is not None:
                     self.header[i] = header
         dim = vectors[0].shape[0] if vectors else 1
         self.sentence_vectors = np.stack(vectors) if vectors else np.zeros((0, dim), np.float32)

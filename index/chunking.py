@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from index.sections import ANSWER_MARK, BULLET_MARK, Section
+from index.sections import ANSWER_MARK, BULLET_MARK, Section, is_row
 
 TokenCounter = Callable[[str], int]
 
@@ -74,7 +74,7 @@ def sentence_spans(text: str, offset: int = 0) -> list[tuple[int, int]]:
     for m in _SENTENCE_END.finditer(text):
         cut = m.start()
         before = text[start:cut]
-        if "\n" not in m.group(0) and text[text.rfind("\n", 0, cut) + 1:cut].lstrip().startswith("|"):
+        if "\n" not in m.group(0) and is_row(text[text.rfind("\n", 0, cut) + 1:cut]):
             continue  # a table row is one sentence: "| Total value (incl. VAT) | ..." goes on
         if m.group(0).strip("\n") and (_ends_with_abbreviation(before) or _LIST_NUMBER.fullmatch(before.strip())):
             # "No." as a reply ends its sentence ("A: No. Ask the desk."); "Form No. HR-12" goes on.

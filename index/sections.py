@@ -105,6 +105,12 @@ BULLET_MARK = r"[-*•+]"
 ANSWER_MARK = r"[*_]{0,2}(?:A\d{0,3}|(?i:answer))[*_]{0,2}\s*[:.)][*_]{0,2}\s*"
 _LIST_ITEM = re.compile(rf"^\s*({BULLET_MARK}|\d+[)])\s")
 
+
+def is_row(line: str) -> bool:
+    """Whether a line (or a sentence) is a Markdown table row ("| London | £55 |")."""
+    return line.lstrip().startswith("|")
+
+
 # Standard parts of business and analysis reports; a plain-text heading with one of these
 # names opens a top-level part, and the headings after it are its subsections.
 _PART_NAMES = frozenset(
