@@ -232,7 +232,10 @@ class Assistant:
             self.search.rescore_sentences(result, x["question"], own.query_vector)
         if follow_up and result.hits and not may_repeat(x["question"]):
             self._leave_out_what_was_said(x["question"], x["history"], result, catalog)
-        chosen = self.extractive.select(x["query"], result, catalog) if result.hits else []
+        chosen = self.extractive.select(x["query"], result, catalog, more=True) if result.hits else []
+        # A sentence said after a full answer is not evidence for it: the answer stands without it.
+        more = [c for c in chosen if c.more]
+        chosen = [c for c in chosen if not c.more]
         asked = asks_their_contact(x["question"]) if follow_up and not INJECTION.search(x["question"]) else None
         if asked is not None:
             last = next((t.content for t in reversed(x["history"]) if t.role == "assistant"), "")
@@ -250,6 +253,9 @@ class Assistant:
             return self._answer_parts(x, result, catalog, follow_up)
         if reason is None and len(chosen) > 1 and len(result.parts) <= 1:
             chosen = self._only_what_dates_it(x["question"], result, chosen, catalog, follow_up)
+        # A question for a date or figure gets its fact, nothing more of the section.
+        if reason is None and more and not (DATE.search(x["question"]) or NUMERIC.search(x["question"])):
+            chosen = chosen + more
         return Decision(x["question"], x["history"], x["query"], result, catalog, chosen, reason)
 
     @staticmethod

@@ -88,7 +88,8 @@ class Settings(BaseSettings):
     top_k: int = Field(4, ge=1, le=20, description="Sections handed to the answerer.")
     max_answer_sentences: int = Field(
         3, ge=1, le=8,
-        description="Most sentences chosen for an extractive answer (one that points back brings the one before it).",
+        description="Most sentences chosen for an extractive answer (one that points back brings the one before it; "
+                    "a full answer may say one more of its best section).",
     )
     abstain_threshold: float = Field(
         0.30, ge=0.0, le=1.0, allow_inf_nan=False,

@@ -297,6 +297,8 @@ def test_a_two_part_question_whose_parts_each_find_their_answer_is_answered(real
     "What is the email address of the IT service desk?",  # it has an extension, no address
     "What make and model of laptop does Harbourline issue to new starters?",
     "How much does the company pay each month towards home broadband for hybrid workers?",
+    # The office hours' start times are the answer section's next sentence: not evidence
+    "What time does the night shift start at the Castleford warehouse?",
 ])
 def test_a_handbooks_figures_do_not_answer_what_it_never_mentions(handbook_assistant, question) -> None:
     answer = handbook_assistant.ask(question)
@@ -466,6 +468,15 @@ def test_a_follow_up_about_one_named_item_of_the_last_answer_may_quote_it_again(
     assert "POCO for performance enthusiasts" in before.answer
     answer = real_assistant.ask("what is POCO for?", _turns((first, before.answer)))
     assert "POCO for performance enthusiasts" in answer.answer
+
+
+def test_an_answer_says_more_of_its_best_section_after_its_sentences(real_assistant) -> None:
+    answer = real_assistant.ask("Why is promotion through online creators cheaper for the firm than old-style ads?")
+    sentences = answer.answer.split(" [")
+    # Three sections cited, and the first says one more sentence: four in all.
+    assert "lower unit cost than traditional advertising" in answer.answer
+    assert answer.answer.count("[1]") == 2 and len(sentences) == 5
+    assert "lower unit cost than traditional advertising" in answer.citations[0].quote
 
 
 def test_asking_for_weaknesses_finds_the_risks(real_assistant) -> None:

@@ -1458,3 +1458,45 @@ def test_who_a_follow_up_asks_a_contact_of() -> None:
     # A row ending in "." with trailing spaces still ends at its line.
     text = "| London | £55 | See note.  \nFor other cities ask."
     assert [text[s:e] for s, e in sentence_spans(text)] == ["| London | £55 | See note.", "For other cities ask."]
+
+
+MORE = """Returns
+Keep the receipt for every return. Refunds are paid within 14 days to the card used. Returns are free.
+Delivery
+Orders ship from the depot.
+"""
+
+
+def test_a_full_answer_may_take_the_top_sections_next_sentence_said_after_it() -> None:
+    from assistant.answer import ExtractiveAnswerer, compose
+
+    catalog = catalog_of(MORE)
+    section = next(s for s in catalog.sections.values() if s.title == "Returns")
+    keep, refund, free = section.sentences
+    hit = SectionHit(section, 1.0, {}, {keep: 0.6, refund: 0.9, free: 0.2})
+    question = "How do refunds for a return work?"
+    result = SearchResult(question, [hit], None, ["refund", "return"], {})  # type: ignore[arg-type]
+    one = ExtractiveAnswerer(Settings(max_answer_sentences=1))
+    # A full answer (here one sentence) stays as it is, unless asked for more ...
+    assert [c.index for c in one.select(question, result, catalog)] == [refund]
+    chosen = one.select(question, result, catalog, more=True)
+    # ... then the section's next best sentence comes too, marked as said after the answer,
+    assert [(c.index, c.more) for c in chosen] == [(refund, False), (keep, True)]
+    # and it is said after the answer's sentence though it comes first in the document, inside
+    # one verbatim quote.
+    answer = compose(chosen, result, catalog, "extractive")
+    assert answer.answer == ("Refunds are paid within 14 days to the card used. [1] "
+                             "Keep the receipt for every return. [1]")
+    assert answer.citations[0].quote == ("Keep the receipt for every return. "
+                                         "Refunds are paid within 14 days to the card used.")
+
+
+def test_for_example_brings_the_rule_it_illustrates() -> None:
+    from assistant.answer import compose
+
+    catalog = catalog_of("Notice\nGive notice of twice the leave you want. "
+                         "For example, give two weeks for one week off.\n")
+    section = next(iter(catalog.sections.values()))
+    result = SearchResult("notice", [SectionHit(section, 1.0, {}, {})], None, [], {})  # type: ignore[arg-type]
+    answer = compose([Candidate(section.sentences[1], 0, 0.9, set())], result, catalog, "extractive")
+    assert answer.answer.startswith("Give notice of twice the leave you want. [1] For example")
