@@ -187,7 +187,8 @@ def faq_answers(chosen: list[Candidate], catalog: Catalog, for_part: set[int] | 
             # An entry after the answer's first pick says less: it is said with its question.
             said = _through_list(answer, FAQ_ANSWER_SENTENCES if c is chosen[0] else FAQ_ANSWER_SENTENCES - 1,
                                  catalog)
-            out += [Candidate(i, c.section_rank, c.score, c.terms if k == 0 else set()) for k, i in enumerate(said)]
+            out += [Candidate(i, c.section_rank, c.score, c.terms if k == 0 else set(), more=c.more)
+                    for k, i in enumerate(said)]
         if answer in given and c.index in answer and all(o.index != c.index for o in out):
             out.append(c)
     return out
@@ -291,7 +292,7 @@ def with_antecedents(chosen: list[Candidate], catalog: Catalog, two_part: bool =
             continue
         if asks(sentence.text) and at + 1 < len(order) and order[at + 1] not in have:
             have.add(order[at + 1])
-            out.append(Candidate(order[at + 1], c.section_rank, c.score, set()))
+            out.append(Candidate(order[at + 1], c.section_rank, c.score, set(), more=c.more))
     return out
 
 
