@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from assistant.abstain import bands, in_band, in_measure, measured_amounts
@@ -82,8 +82,8 @@ class ExtractiveAnswerer:
     def select(self, question: str, result: SearchResult, catalog: Catalog, more: bool = False) -> list[Candidate]:
         """The sentences to answer with: the top section's best sentence first, then the best
         sentence for each part of a two-part question, then close runners-up. With ``more``, a
-        full answer of one part may take the top section's next sentence beyond the limit, marked
-        ``more`` (the evidence check leaves it out)."""
+        full answer (one that reached the limit, a two-part one's included) may take the top
+        section's next sentence beyond it, marked ``more`` (the evidence check leaves it out)."""
         if not result.hits:
             return []
         limit = self.settings.max_answer_sentences
@@ -135,7 +135,7 @@ class ExtractiveAnswerer:
                 used.add(cand.index)
                 for_part.add(cand.index)
         # A second sentence of the top section when it is nearly as good and adds question terms.
-        # It may come after a full answer of one part: the answer's best source says more of what
+        # It may come after a full answer too: the answer's best source says more of what
         # was asked (key-phrase recall 0.751 -> 0.770 on the tuning sets, answers 307 -> 339
         # characters on average).
         if len(chosen) < limit or (more and len(chosen) == limit):
@@ -265,11 +265,8 @@ def with_antecedents(chosen: list[Candidate], catalog: Catalog, two_part: bool =
         host = catalog.host[c.index]
         item = c.index if host is None else host
         lead_in = catalog.lead_in(item)  # a list item or table row reads after its lead-in
-        before = lead_in if lead_in is not None else order[at - 1] if _LEANS_BACK.match(sentence.text) and at > 0 \
-            else None
-        # A table row reads under its header ("City | Meals | Hotel cap" over "London | £55 | £160").
-        for extra in (before, catalog.table_header(c.index), host):
-            if extra is not None and extra not in have:
+        for extra in sorted(_hangs_from(c.index, catalog)):
+            if extra not in have:
                 have.add(extra)
                 out.append(Candidate(extra, c.section_rank, c.score, set(), more=c.more))
         if lead_in is not None and (c.section_rank == 0 or two_part) and STEP.match(catalog.sentences[item].text):
@@ -293,7 +290,35 @@ def with_antecedents(chosen: list[Candidate], catalog: Catalog, two_part: bool =
         if asks(sentence.text) and at + 1 < len(order) and order[at + 1] not in have:
             have.add(order[at + 1])
             out.append(Candidate(order[at + 1], c.section_rank, c.score, set(), more=c.more))
-    return out
+    return _settle_more(out, catalog)
+
+
+def _hangs_from(index: int, catalog: Catalog) -> set[int]:
+    """The sentences one reads after: its lead-in, the sentence it points back to, its table's
+    header row, the list item whose line it ends."""
+    host = catalog.host[index]
+    lead_in = catalog.lead_in(index if host is None else host)
+    at = catalog.position[index]
+    before = None
+    if lead_in is None and at > 0 and _LEANS_BACK.match(catalog.sentences[index].text):
+        before = catalog.sections[catalog.sentences[index].section_id].sentences[at - 1]
+    return {i for i in (lead_in, before, catalog.table_header(index), host) if i is not None}
+
+
+def _settle_more(out: list[Candidate], catalog: Catalog) -> list[Candidate]:
+    """A sentence said after a full answer (``more``) is said in its place instead when the
+    answer reads it anyway: it is what an answer sentence hangs from (its lead-in or the sentence
+    it points back to), or it hangs from one (another item of the list the answer reads)."""
+    said = {c.index for c in out if not c.more}
+    settled = True
+    while settled:
+        settled = False
+        for c in out:
+            if c.index not in said and (_hangs_from(c.index, catalog) & said
+                                        or any(c.index in _hangs_from(i, catalog) for i in said)):
+                said.add(c.index)
+                settled = True
+    return [replace(c, more=False) if c.more and c.index in said else c for c in out]
 
 
 _MAX_QUOTE = 1500  # characters: a longer span between chosen sentences is quoted run by run
@@ -321,6 +346,7 @@ def compose(chosen: list[Candidate], result: SearchResult, catalog: Catalog, ans
     # (Entries chosen already stay: an FAQ sentence here only brings its entry's answer.)
     chosen = with_antecedents(faq_answers(chosen, catalog, {c.index for c in chosen}), catalog,
                               two_part=len(result.parts) > 1)
+    later = {catalog.sentences[c.index].id for c in chosen if c.more}  # said after a full answer
     by_section: dict[str, list[Candidate]] = {}
     for c in chosen:
         by_section.setdefault(catalog.sentences[c.index].section_id, []).append(c)
@@ -332,18 +358,17 @@ def compose(chosen: list[Candidate], result: SearchResult, catalog: Catalog, ans
     for sid in sorted(by_section, key=lambda s: (rank.get(s, len(rank)), -max(c.score for c in by_section[s]))):
         section = catalog.sections[sid]
         sents = sorted((catalog.sentences[c.index] for c in by_section[sid]), key=lambda s: s.start)
-        for span in _quote_spans(sents, section):
+        # A quote of only what is said after the answer is cited after the answer's own.
+        for span in sorted(_quote_spans(sents, section), key=lambda span: all(s.id in later for s in span)):
             start, end = span[0].start, span[-1].end
             quote = section.text[start - section.start : end - section.start]
             for s in span:
                 marker[s.id] = len(citations) + 1
             citations.append(Citation(section.document, section.title, section.path, quote,
                                       hit_score.get(sid, 0.0), sid, start, end))
-    sentences = [(catalog.sentences[c.index], catalog.faq_entry(c.index) is not None,
-                  c.more and not (LIST_ITEM.match(t := catalog.sentences[c.index].text) or is_row(t)))
+    sentences = [(catalog.sentences[c.index], catalog.faq_entry(c.index) is not None, c.more)
                  for c in chosen if not c.quote_only]
-    # Each citation's sentences in document order; one said after a full answer comes after them
-    # (a list's items and a table's rows stay in order).
+    # Each citation's sentences in document order; what is said after a full answer comes after them.
     ordered = sorted(sentences, key=lambda s: (marker[s[0].id], s[2], s[0].start))
     text = " ".join(f"{said(s.text, faq)} [{marker[s.id]}]" for s, faq, _ in ordered)
     return Answer(answer=text, abstained=False, answered_by=answered_by, citations=citations, query=result.query)

@@ -1500,3 +1500,44 @@ def test_for_example_brings_the_rule_it_illustrates() -> None:
     result = SearchResult("notice", [SectionHit(section, 1.0, {}, {})], None, [], {})  # type: ignore[arg-type]
     answer = compose([Candidate(section.sentences[1], 0, 0.9, set())], result, catalog, "extractive")
     assert answer.answer.startswith("Give notice of twice the leave you want. [1] For example")
+
+
+MILEAGE = ("Mileage\nMileage is paid monthly. This keeps costs low.\nClaim mileage at the following rates:\n"
+           "- 45p per mile for the first 10,000 miles\n- 25p per mile after that\nRail is booked through the portal.\n")
+
+
+@pytest.mark.parametrize(("said", "more", "answer"), [
+    # What an answer sentence reads after is said before it, though chosen as the extra one ...
+    (1, 0, "Mileage is paid monthly. [1] This keeps costs low. [1]"),
+    (4, 2, "Claim mileage at the following rates: [1] 25p per mile after that [1]"),
+    # ... an extra item of the list the answer reads keeps its place in the list ...
+    (3, 4, "Claim mileage at the following rates: [1] 45p per mile for the first 10,000 miles [1] "
+           "25p per mile after that [1]"),
+    # ... and an extra lead-in comes after the answer, with its list in order.
+    (0, 2, "Mileage is paid monthly. [1] Claim mileage at the following rates: [1] "
+           "45p per mile for the first 10,000 miles [1] 25p per mile after that [1]"),
+    (5, 3, "Rail is booked through the portal. [1] Claim mileage at the following rates: [1] "
+           "45p per mile for the first 10,000 miles [1]"),
+])
+def test_the_extra_sentence_and_what_it_brings_read_in_order(said: int, more: int, answer: str) -> None:
+    from assistant.answer import compose
+
+    catalog = catalog_of(MILEAGE)
+    section = next(iter(catalog.sections.values()))
+    result = SearchResult("q", [SectionHit(section, 1.0, {}, {})], None, [], {})  # type: ignore[arg-type]
+    chosen = [Candidate(said, 0, 0.9, set()), Candidate(more, 0, 0.8, set(), more=True)]
+    assert compose(chosen, result, catalog, "extractive").answer == answer
+
+
+def test_an_extra_sentence_quoted_apart_is_cited_after_the_answer() -> None:
+    from assistant.answer import compose
+
+    filler = " ".join(f"Filler sentence {i} about travel rules and claim forms." for i in range(60))
+    catalog = catalog_of(f"Travel\nMileage is paid monthly. {filler} Rail is booked through the portal.\n")
+    section = next(iter(catalog.sections.values()))
+    first, last = section.sentences[0], section.sentences[-1]
+    result = SearchResult("q", [SectionHit(section, 1.0, {}, {})], None, [], {})  # type: ignore[arg-type]
+    answer = compose([Candidate(last, 0, 0.9, set()), Candidate(first, 0, 0.8, set(), more=True)],
+                     result, catalog, "extractive")
+    assert answer.answer == "Rail is booked through the portal. [1] Mileage is paid monthly. [2]"
+    assert [c.quote for c in answer.citations] == ["Rail is booked through the portal.", "Mileage is paid monthly."]
