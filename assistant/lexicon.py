@@ -7,7 +7,8 @@ document or question set; four for "IPO" and five for "need" / "have to" were ad
 after failures), the formal equivalents that the documents use are added to the lexical query at
 a lower weight (``Weights.expansion``). A one-word entry the documents use is left alone; a
 phrase ("go public") is expanded unless the documents use the phrase itself, and its own words
-are then not searched one by one (``idiom_stems``). The evidence check uses the same entries
+are then not searched one by one (``idiom_stems``). A phrasal verb is found with its object
+between verb and particle too ("puts the phones together" for "put together"). The evidence check uses the same entries
 to find a question's everyday words in the documents' formal ones (``assistant/abstain.py``).
 
 Usage::
@@ -37,10 +38,16 @@ class LexiconError(ValueError):
     """The lexicon file cannot be read."""
 
 
+# Particles of phrasal verbs that may stand after the verb's object ("puts the phones together",
+# "paid me back"): an entry "put together" is found there too.
+PARTICLES = ("together", "up", "out", "off", "down", "back", "over", "in", "away", "on", "around")
+
+
 @dataclass(frozen=True)
 class RegisterLexicon:
     entries: dict[str, tuple[str, ...]]
     pattern: re.Pattern[str] | None
+    separated: re.Pattern[str] | None = None  # a phrasal verb with up to three words between
 
     @classmethod
     def load(cls, path: Path | None) -> RegisterLexicon:
@@ -60,7 +67,10 @@ class RegisterLexicon:
                 entries[" ".join(words(key))] = tuple(f.strip().lower() for f in formal.split(",") if f.strip())
         keys = sorted((k for k in entries if k), key=len, reverse=True)
         pattern = re.compile(r"\b(" + "|".join(re.escape(k) for k in keys) + r")\b") if keys else None
-        return cls(entries, pattern)
+        verbs = sorted({k.split()[0] for k in keys if len(k.split()) == 2 and k.split()[1] in PARTICLES})
+        separated = re.compile(r"\b(" + "|".join(map(re.escape, verbs)) + r") (?:[^ ]+ ){1,3}?("
+                               + "|".join(PARTICLES) + r")\b") if verbs else None
+        return cls(entries, pattern, separated)
 
     def words(self) -> set[str]:
         """Every word of the everyday side ("perks", "go", "public")."""
@@ -71,8 +81,12 @@ class RegisterLexicon:
         documents use as it stands (``uses_phrase``) is not one: its words mean what they say."""
         if self.pattern is None:
             return []
-        return [m.group(1) for m in self.pattern.finditer(" ".join(words(query)))
-                if not (uses_phrase and " " in m.group(1) and uses_phrase(m.group(1)))]
+        text = " ".join(words(query))
+        found = [m.group(1) for m in self.pattern.finditer(text)]
+        if self.separated is not None:
+            found += [key for m in self.separated.finditer(text)
+                      if (key := f"{m.group(1)} {m.group(2)}") in self.entries and key not in found]
+        return [key for key in found if not (uses_phrase and " " in key and uses_phrase(key))]
 
     def terms(self, query: str, known: set[str], uses_phrase: Callable[[str], bool] | None = None) -> list[str]:
         """Stemmed formal terms to add to ``query``'s BM25 terms; ``known``: the documents' stems.

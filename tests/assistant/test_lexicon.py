@@ -23,6 +23,18 @@ def test_everyday_words_add_the_formal_words_the_documents_use() -> None:
     assert lexicon.terms("Which stores does it run?", known | {"shop"}) == []
 
 
+def test_a_phrasal_verb_is_found_with_its_object_between_verb_and_particle(tmp_path: Path) -> None:
+    path = tmp_path / "register.tsv"
+    path.write_text("puts together\tassembles, assembly\nset up\tconfigure\neat into\terode\n", encoding="utf-8")
+    lexicon = RegisterLexicon.load(path)
+    assert lexicon.matches("Who actually puts the phones together for them?") == ["puts together"]
+    assert lexicon.matches("How do I set my new laptop up?") == ["set up"]
+    assert lexicon.terms("Who puts them together?", set(content_terms("Partners assemble phones"))) == ["assembl"]
+    # At most three words between, and only a particle that can stand apart ("eat into" cannot).
+    assert lexicon.matches("Who puts the very first test phones together?") == []
+    assert lexicon.matches("Does it eat profits into?") == []
+
+
 def test_a_phrase_is_expanded_and_its_own_words_dropped_unless_the_documents_use_the_phrase(tmp_path: Path) -> None:
     """"go public" means "listing" even in documents that use "go" and "public"; its own words,
     searched one by one, would find "Go-to-Market" and "public cloud"."""
