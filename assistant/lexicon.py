@@ -8,8 +8,9 @@ after failures), the formal equivalents that the documents use are added to the 
 a lower weight (``Weights.expansion``). A one-word entry the documents use is left alone; a
 phrase ("go public") is expanded unless the documents use the phrase itself, and its own words
 are then not searched one by one (``idiom_stems``). A phrasal verb is found with its object
-between verb and particle too ("puts the phones together" for "put together"). The evidence check uses the same entries
-to find a question's everyday words in the documents' formal ones (``assistant/abstain.py``).
+between verb and particle too ("puts the phones together" for "put together"). The evidence
+check uses the same entries to find a question's everyday words in the documents' formal ones
+(``assistant/abstain.py``).
 
 Usage::
 
