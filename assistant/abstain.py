@@ -170,11 +170,12 @@ _FACT_KINDS = frozenset({"person", "name", "date", "number", "contact"})  # what
 _PREMISE_CAN_MISS = frozenset({"number", "date", "name", "person", "superlative", "rank", "restriction", "contact",
                                "unit"})
 COMPARISON = re.compile(r"\b(compare[sd]?|comparison|versus|vs\.?|than|relative to|against)\b", re.I)
+_NOT_TIME_OFF = r"(?!\s*-?\s*off\b)"  # "what time off do I get" asks no time of day
 DATE = re.compile(
     r"(^|\band |, )\s*when (exactly |precisely |roughly |approximately )?(did|was|is|were|will|does|do|has|have|had"
     r"|are|can|could)\b"
     r"|\bwhat year\b|\bwhich year\b|\bwhat date\b|\bsince when\b|\bhow long ago\b|\bby when\b"
-    r"|\bwhat time\b(?!\s*-?\s*off\b)"
+    r"|\bwhat time\b" + _NOT_TIME_OFF +
     r"|\bwhat(['’]s| is) the deadline\b|\bopening (hours|times)\b|\bwhat hours\b",
     re.I)
 # "What is the email address of the service desk?": a contact detail, answered only by one
@@ -224,7 +225,8 @@ def contact_of(sentence: str, asked: str) -> bool:
     return any(given.search(sentence) for given in kinds)
 
 
-_CAPITAL_PAIRS = re.compile(r"(?=\b([A-Z][a-z]+ [A-Z][a-z]+)\b)")
+_CAPITAL_BIGRAM = re.compile(r"\b[A-Z][a-z]+ [A-Z][a-z]+\b")
+_CAPITAL_PAIRS = re.compile(rf"(?=({_CAPITAL_BIGRAM.pattern}))")  # overlapping: "Tom Okafor Smith" gives both
 
 
 def person_names(text: str) -> set[str]:
@@ -322,7 +324,6 @@ _NUMBER = re.compile(
 _YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b|\b(january|february|march|april|may|june|july|august|september"
                    r"|october|november|december)\b", re.I)
 _NAME_WORD = re.compile(r"\b[A-Z][A-Za-z0-9&-]+")
-_CAPITAL_BIGRAM = re.compile(r"\b[A-Z][a-z]+ [A-Z][a-z]+\b")
 # Answers to "when" besides years and months: clock times, weekdays, periods ("within 30 days").
 _WHEN = re.compile(r"\b\d{1,2}[:.]\d{2}\b|\b\d{1,2}\s?(am|pm)\b"
                    # "by the 10th of the following month", "paid with the next monthly salary"
@@ -337,7 +338,7 @@ _RELATIVE_TIME = re.compile(r"\b(\d+|an?|one|two|three|four|five|ten|fifteen|twe
                             r"(minutes?|hours?)\s(before|after|from|ahead of|prior to)\b", re.I)
 _HOW_ADJECTIVE = re.compile(r"\bhow (long|soon|often|old|big|large|far|late|early)\b", re.I)
 _CLOCK = re.compile(r"\b\d{1,2}[:.]\d{2}\b|\b\d{1,2}\s?(am|pm)\b|\b(noon|midday|midnight)\b", re.I)
-_WHAT_TIME = re.compile(r"\b(what|which) time\b(?!\s*-?\s*off\b)|\bat what hour\b", re.I)  # not "what time off"
+_WHAT_TIME = re.compile(r"\b(what|which) time\b" + _NOT_TIME_OFF + r"|\bat what hour\b", re.I)
 # A question asking a price, and a sum of money written out.
 _MONEY_ASKED = re.compile(r"\b(cost|costs|price|prices|priced|fee|fees|fare|fares|fine|fines|deposit|charge|charged"
                           r"|pay|spend|refund|allowance|salary|wage|wages)\b", re.I)

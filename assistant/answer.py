@@ -310,12 +310,12 @@ def _settle_more(out: list[Candidate], catalog: Catalog) -> list[Candidate]:
     answer reads it anyway: it is what an answer sentence hangs from (its lead-in or the sentence
     it points back to), or it hangs from one (another item of the list the answer reads)."""
     said = {c.index for c in out if not c.more}
+    hangs = {c.index: _hangs_from(c.index, catalog) for c in out}
     settled = True
     while settled:
         settled = False
         for c in out:
-            if c.index not in said and (_hangs_from(c.index, catalog) & said
-                                        or any(c.index in _hangs_from(i, catalog) for i in said)):
+            if c.index not in said and (hangs[c.index] & said or any(c.index in hangs[i] for i in said)):
                 said.add(c.index)
                 settled = True
     return [replace(c, more=False) if c.more and c.index in said else c for c in out]

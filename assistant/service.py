@@ -308,9 +308,8 @@ class Assistant:
         the top section. Nothing when it says nothing of the rest."""
         if self.abstainer.decide(question, result, chosen, catalog, follow_up=follow_up, unnamed=True) is not None:
             return []
-        ranked = sorted(result.hits[0].sentence_scores.items(), key=lambda kv: -kv[1])  # (decide needs hits)
-        found = [Candidate(i, 0, score, set()) for i, score in ranked if FOR_THE_REST.search(catalog.sentences[i].text)]
-        return found[:2]
+        ranked = self.extractive.runners_up(result, set())  # the top section's sentences, best first
+        return [c for c in ranked if FOR_THE_REST.search(catalog.sentences[c.index].text)][:2]
 
     def _fact_elsewhere(self, question: str, result: SearchResult, chosen: list[Candidate], catalog: Catalog,
                         follow_up: bool) -> Candidate | None:
