@@ -421,6 +421,13 @@ _PERCENT = re.compile(r"\d[\d.,]*\s?(%|percent\b)|\bpercent(age)?\b", re.I)  # a
 _HOW_MANY = re.compile(r"\bhow many(?: ([a-z][a-z-]+))?", re.I)  # the group: what is counted
 # A capitalised word mid-sentence: a name ("POCO", "India"), not the first word.
 CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][A-Za-z0-9&-]+")
+# "Band D", "Zones 1 to 3", "Routes 4 and 7": a noun with the codes (a capital letter or a number)
+# that tell its kinds apart. A question for a code the documents never give that noun ("Band B")
+# asks of a kind they do not describe, however near the one they do.
+_CODED = re.compile(r"\b([A-Z][a-z]{2,})\s+((?:[A-Z]|\d{1,3})(?:\s*(?:,|and|or|to|-|\u2013|&)\s*(?:[A-Z]|\d{1,3}))*)"
+                    r"\b(?![\w,.]\d)")
+_CODE_IN_QUESTION = re.compile(r"\b([A-Za-z][a-z]{2,})\s+([B-HJ-Z]|\d{1,3})\b(?![\w,.:]\d)(?!\s*(%|percent|per|am"
+                               r"|pm|days?|weeks?|months?|years?|hours?|minutes?|mins?|[£$€]))")
 # "What does KOL stand for?": the answer must spell the acronym out.
 STAND_FOR = re.compile(r"\b(?:does|do|is|are)\s+(?:the\s+)?(?:abbreviation\s+|acronym\s+|term\s+)?[\"'“]?"
                        r"([A-Z][A-Za-z]{1,7}?)s?[\"'”]?\s+(?:stand for|short for|mean\b(?!\s+for))")
@@ -583,6 +590,19 @@ _CALENDAR = re.compile(r"(Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)days?|January|Febr
                        r"|August|September|October|November|December|Christmas|Easter", re.I)
 # Words that qualify a fact without saying what it is about ("the current CEO", "the main one"),
 # and linking words ("between", "during").
+_DETERMINERS = frozenset("a an the my your our their its his her this that these those any each every no".split())
+_NOUN_BEFORE = re.compile(r"[a-z]{3,}")
+
+
+def _codes_listed(text: str) -> set[str]:
+    """The codes of "1 to 3", "4 and 7", "A-C": each one, and every number of a range."""
+    codes = {c.lower() for c in re.findall(r"[A-Z]|\d{1,3}", text)}
+    for a, b in re.findall(r"(\d{1,3})\s*(?:to|-|\u2013)\s*(\d{1,3})", text):
+        if int(a) < int(b) <= int(a) + 50:
+            codes |= {str(n) for n in range(int(a), int(b) + 1)}
+    return codes
+
+
 _QUALIFIERS = frozenset("""since else today tonight now current actual main exact typical usual maximum minimum
     latest newest recent final overall approximate rough ever still already long someone somebody something anyone
     anybody anything everyone everybody everything nobody nothing between among within without across during
@@ -683,6 +703,7 @@ class Abstainer:
         self._bands: list[tuple[float, float]] = []  # numeric bands the documents state
         self._acronyms: set[str] = set()  # "ev" for "EVs"
         self._by_initial: dict[str, list[str]] = {}  # the documents' stems by first letter
+        self._codes: dict[str, set[str]] = {}  # "band" -> {"d"}: the codes the documents give a noun
 
     def vocabulary(self, catalog: Catalog) -> tuple[set[str], set[str]]:
         """Words and stems of the indexed documents (cached per generation)."""
@@ -699,6 +720,13 @@ class Abstainer:
             self._proper = {w.lower() for w in capitalised if w not in plural and w.rstrip("s") not in plural}
             self._acronyms = {w.rstrip("s").lower() for w in capitalised if re.fullmatch(r"[A-Z]{2,}s?", w)}
             self._bands = [b for sent in catalog.sentences for b in bands(sent.text)]
+            self._codes = {}
+            texts = [sent.text for sent in catalog.sentences] + [sec.title for sec in catalog.sections.values()]
+            for text in texts:
+                for m in _CODED.finditer(text):
+                    if m.group(1).lower() in STOPWORDS or _CALENDAR.fullmatch(m.group(1).lower()):
+                        continue
+                    self._codes.setdefault(stem(m.group(1).lower()), set()).update(_codes_listed(m.group(2)))
         return self._vocab[1], self._vocab[2]
 
     def _in_band(self, figure: str) -> bool:
@@ -714,6 +742,17 @@ class Abstainer:
                 _MONEY.search(s.text) and re.search(r"[€$£¥₹]|\d\s?(p|pence|euros?|dollars?|pounds)\b", s.text)
                 for s in catalog.sections.values()))
         return self._money[1]
+
+    def unknown_code(self, question: str) -> str | None:
+        """A noun's code the question asks of that the documents never give it ("Band B", where
+        they give only "Band D"), or None. Only for nouns the documents give codes to."""
+        for m in _CODE_IN_QUESTION.finditer(question):
+            if m.group(1).lower() in STOPWORDS:
+                continue
+            codes = self._codes.get(stem(m.group(1).lower()))
+            if codes and m.group(2).lower() not in codes:
+                return m.group(0)
+        return None
 
     def _known_name(self, word: str) -> bool:
         """A word the documents use, or an adjective of a name they use ("Chinese" for China)."""
@@ -988,12 +1027,18 @@ class Abstainer:
         incidental = {tokens[i] for i in range(2, len(tokens))
                       if tokens[i - 2] in ("which", "what") and tokens[i - 1] not in STOPWORDS}
         incidental |= {tokens[i] for i in range(1, len(tokens)) if tokens[i - 1] in ("my", "our", "his", "her")}
+        # "a student parking permit", "the training budget": an -ing word before a noun names a thing.
+        things = {tokens[i] for i in range(1, len(tokens) - 1)
+                  if tokens[i].endswith("ing") and _NOUN_BEFORE.fullmatch(tokens[i + 1])
+                  and tokens[i + 1] not in STOPWORDS and not tokens[i + 1].endswith(("ly", "ed", "ing"))
+                  and (tokens[i - 1] in _DETERMINERS or tokens[i - 1] not in STOPWORDS)}
         unknown = []
         for w in content:
             t = stem(w)
             if t not in focus or t in stems or t in alternatives or w in spelt or w in incidental:
                 continue
-            if w in _QUALIFIERS or t in _COMMON_VERBS or w.endswith(("ly", "ed", "ing")) or _TECH_NAME.fullmatch(w) \
+            verb_form = w.endswith(("ly", "ed")) or (w.endswith("ing") and w not in things)
+            if w in _QUALIFIERS or t in _COMMON_VERBS or verb_form or _TECH_NAME.fullmatch(w) \
                     or _CALENDAR.fullmatch(w) or any(u.fullmatch(w) for u in _UNITS):  # "in kilograms": a unit
                 continue
             single = w[:-1] if w.endswith("s") and not w.endswith("ss") else w  # "tins": 3 letters
@@ -1124,6 +1169,8 @@ class Abstainer:
         ):
             return "not_in_document"
         if ev.unknown_figures and not (WHY_HOW.search(question) or corrected):  # a why/how premise can be corrected
+            return "not_in_document"
+        if not follow_up and not premise and self.unknown_code(question):
             return "not_in_document"
         # "How many days of leave for jury service?": a figure, date or name asked of something
         # the documents never mention is not theirs to give ("25 days of annual leave" is another's).

@@ -1593,3 +1593,37 @@ def test_an_extra_sentence_quoted_apart_is_cited_after_the_answer() -> None:
                      result, catalog, "extractive")
     assert answer.answer == "Rail is booked through the portal. [1] Mileage is paid monthly. [2]"
     assert [c.quote for c in answer.citations] == ["Rail is booked through the portal.", "Mileage is paid monthly."]
+
+
+COUNCIL = """Council Tax
+For 2025/26, the Band D charge is £2,184.50 a year. Homes in Zones 1 to 3 pay the standard rate.
+Parking
+Residents can buy a parking permit for £60 a year.
+Bins
+Replacement grey bins cost £28, including delivery.
+"""
+
+
+def test_a_code_the_documents_never_give_a_noun_is_not_answered_by_another_one() -> None:
+    catalog = catalog_of(COUNCIL)
+    band_d = "For 2025/26, the Band D charge is £2,184.50 a year."
+    assert decide_with(catalog, "What is the Band D council tax charge for 2025/26?", band_d) is None
+    assert decide_with(catalog, "What is the Band B council tax charge for 2025/26?", band_d) == "not_in_document"
+    zones = "Homes in Zones 1 to 3 pay the standard rate."
+    assert decide_with(catalog, "What do homes in zone 2 pay?", zones) is None  # inside the range
+    assert decide_with(catalog, "What do homes in zone 5 pay?", zones) == "not_in_document"
+    # A noun the documents give no codes, a sum, a time: not codes.
+    assert decide_with(catalog, "How much is a parking permit for 2 cars?", "Residents can buy a parking permit "
+                       "for £60 a year.") is None
+
+
+def test_an_ing_word_before_a_noun_names_a_thing_the_documents_may_never_mention() -> None:
+    catalog = catalog_of(COUNCIL)
+    bins = "Replacement grey bins cost £28, including delivery."
+    assert decide_with(catalog, "How much does a replacement grey bin cost?", bins) is None
+    permit = "Residents can buy a parking permit for £60 a year."
+    assert decide_with(catalog, "How much does a parking permit cost?", permit) is None
+    # "heating" names a thing here (a kind of permit), which the documents never mention.
+    assert decide_with(catalog, "How much does a heating permit cost?", permit) == "not_in_document"
+    # ... but "getting" in "getting a bin" is a verb: the question is about the bin.
+    assert decide_with(catalog, "How much does getting a replacement grey bin cost?", bins) is None
