@@ -594,6 +594,18 @@ _DETERMINERS = frozenset("a an the my your our their its his her this that these
 _NOUN_BEFORE = re.compile(r"[a-z]{3,}")
 
 
+_LINKING = frozenset("""without within during between after before across through via including except about
+against among under over into onto upon toward towards near beside besides behind beyond""".split())
+
+
+def _shared_ending(a: str, b: str) -> int:
+    """The length of the ending two words share ("graduate" in "postgraduate", "undergraduate")."""
+    n = 0
+    while n < min(len(a), len(b)) and a[-1 - n] == b[-1 - n]:
+        n += 1
+    return n
+
+
 def _codes_listed(text: str) -> set[str]:
     """The codes of "1 to 3", "4 and 7", "A-C": each one, and every number of a range."""
     codes = {c.lower() for c in re.findall(r"[A-Z]|\d{1,3}", text)}
@@ -703,6 +715,7 @@ class Abstainer:
         self._bands: list[tuple[float, float]] = []  # numeric bands the documents state
         self._acronyms: set[str] = set()  # "ev" for "EVs"
         self._by_initial: dict[str, list[str]] = {}  # the documents' stems by first letter
+        self._before: dict[tuple[str | None, str, str], bool] = {}
         self._codes: dict[str, set[str]] = {}  # "band" -> {"d"}: the codes the documents give a noun
 
     def vocabulary(self, catalog: Catalog) -> tuple[set[str], set[str]]:
@@ -742,6 +755,45 @@ class Abstainer:
                 _MONEY.search(s.text) and re.search(r"[€$£¥₹]|\d\s?(p|pence|euros?|dollars?|pounds)\b", s.text)
                 for s in catalog.sections.values()))
         return self._money[1]
+
+    def other_kind(self, question: str, sentences: list[str], catalog: Catalog) -> tuple[str, str] | None:
+        """("postgraduate", "undergraduate") when the answer gives the figure of another kind of the
+        asked thing: every answer sentence naming the thing ("course") names it with another word
+        ("undergraduate course") and never with the question's ("postgraduate course"), and the
+        two words are kinds of one thing: the documents write the question's word before the
+        thing elsewhere ("brown bin" against "grey bins"), or the two share an ending of five or
+        more letters ("postgraduate", "undergraduate"). Else None."""
+        q_tokens = [w for w in words(question) if w not in STOPWORDS and w not in _LINKING and len(w) > 2]
+        q_stems = {stem(w) for w in q_tokens}
+        told = [(words(s), {stem(w) for w in words(s)}) for s in sentences]
+        for m, n in zip(q_tokens, q_tokens[1:], strict=False):
+            sm, sn = stem(m), stem(n)
+            if sm in self._subjects or m in self._subjects or sm not in self._vocab[2] or any(
+                    w.endswith(("ly", "ed", "ing")) for w in (m, n)):
+                continue
+            naming = [(toks, st) for toks, st in told if sn in st]
+            if not naming or any(sm in st for _, st in naming):
+                continue
+            others = set()
+            for toks, _ in naming:
+                others |= {toks[j - 1] for j in range(1, len(toks)) if stem(toks[j]) == sn
+                           and toks[j - 1] not in STOPWORDS and stem(toks[j - 1]) not in q_stems}
+            if not others or any(not any(stem(toks[j]) == sn and toks[j - 1] in others for j in range(1, len(toks)))
+                                 for toks, _ in naming):
+                continue
+            for other in sorted(others):
+                if self._writes_before(catalog, sm, sn) or _shared_ending(m, other) >= 5:
+                    return m, other
+        return None
+
+    def _writes_before(self, catalog: Catalog, modifier: str, noun: str) -> bool:
+        """Whether the documents write ``modifier`` (a stem) right before ``noun`` (a stem)."""
+        key = (catalog.generation, modifier, noun)
+        if key not in self._before:
+            self._before[key] = any(
+                stem(a) == modifier and stem(b) == noun
+                for sent in catalog.sentences for a, b in zip(words(sent.text), words(sent.text)[1:], strict=False))
+        return self._before[key]
 
     def unknown_code(self, question: str) -> str | None:
         """A noun's code the question asks of that the documents never give it ("Band B", where
@@ -1171,6 +1223,9 @@ class Abstainer:
         if ev.unknown_figures and not (WHY_HOW.search(question) or corrected):  # a why/how premise can be corrected
             return "not_in_document"
         if not follow_up and not premise and self.unknown_code(question):
+            return "not_in_document"
+        if not follow_up and not premise and set(ev.wants) & {"number", "date"} and self.other_kind(
+                question, [catalog.sentences[c.index].text for c in chosen], catalog):
             return "not_in_document"
         # "How many days of leave for jury service?": a figure, date or name asked of something
         # the documents never mention is not theirs to give ("25 days of annual leave" is another's).

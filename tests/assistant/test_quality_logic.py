@@ -1627,3 +1627,29 @@ def test_an_ing_word_before_a_noun_names_a_thing_the_documents_may_never_mention
     assert decide_with(catalog, "How much does a heating permit cost?", permit) == "not_in_document"
     # ... but "getting" in "getting a bin" is a verb: the question is about the bin.
     assert decide_with(catalog, "How much does getting a replacement grey bin cost?", bins) is None
+
+
+STUDENT = """Fees
+Tuition for a full-time undergraduate course is £9,250 per year for home students.
+Library
+Undergraduates may borrow up to 15 items at once, and postgraduates up to 25.
+Bins
+Replacement grey bins cost £28. Garden waste collection costs £52 per brown bin per year.
+Tickets
+A passenger without a valid ticket is issued a penalty fare of £60.
+"""
+
+
+def test_the_figure_of_another_kind_of_the_asked_thing_does_not_answer() -> None:
+    catalog = catalog_of(STUDENT)
+    fee = "Tuition for a full-time undergraduate course is £9,250 per year for home students."
+    assert decide_with(catalog, "What is the tuition fee for a full-time undergraduate course?", fee) is None
+    # "postgraduate" and "undergraduate": two kinds of course (they share an ending).
+    assert decide_with(catalog, "What is the tuition fee for a full-time postgraduate course?",
+                       fee) == "not_in_document"
+    grey = "Replacement grey bins cost £28."
+    # The documents write "brown bin" elsewhere: another kind of bin than the grey one.
+    assert decide_with(catalog, "How much does a replacement brown bin cost?", grey) == "not_in_document"
+    # Words that link, not kinds: "travelling without a ticket" is the passenger's ticket.
+    assert decide_with(catalog, "How much is the penalty fare for travelling without a ticket?",
+                       "A passenger without a valid ticket is issued a penalty fare of £60.") is None
