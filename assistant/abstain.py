@@ -598,6 +598,9 @@ _LINKING = frozenset("""without within during between after before across throug
 against among under over into onto upon toward towards near beside besides behind beyond""".split())
 
 
+_YEAR_NUMBER = re.compile(r"\b(?:19|20)\d\d\b")
+
+
 def _shared_ending(a: str, b: str) -> int:
     """The length of the ending two words share ("graduate" in "postgraduate", "undergraduate")."""
     n = 0
@@ -784,6 +787,28 @@ class Abstainer:
             for other in sorted(others):
                 if self._writes_before(catalog, sm, sn) or _shared_ending(m, other) >= 5:
                     return m, other
+        return None
+
+    def other_year(self, question: str, sentences: list[str]) -> tuple[str, str] | None:
+        """("2026", "2025") when the question asks of a year the documents use, and an answer
+        sentence gives another year for the thing the question names by two words ("autumn term":
+        "The autumn term runs from 22 September to 12 December 2025" for "When does the autumn
+        term of 2026 begin?"), while no answer sentence with the asked year has the first of
+        them ("autumn"). Else None."""
+        asked = set(_YEAR_NUMBER.findall(question))
+        if not asked or not asked <= self._vocab[1]:
+            return None
+        def pairs(text: str) -> set[tuple[str, str]]:
+            tokens = [stem(w) for w in words(text) if w not in STOPWORDS and len(w) > 2 and not w.isdigit()]
+            return set(zip(tokens, tokens[1:], strict=False))
+        named = pairs(question)
+        # The words of the sentences that give the asked year: a pair whose first word is among
+        # them ("term begins") names nothing those sentences leave out.
+        with_year = {stem(w) for s in sentences if asked & set(_YEAR_NUMBER.findall(s)) for w in words(s)}
+        for s in sentences:
+            years = set(_YEAR_NUMBER.findall(s))
+            if years and not years & asked and any(a not in with_year for a, _ in named & pairs(s)):
+                return next(iter(asked)), min(years)
         return None
 
     def _writes_before(self, catalog: Catalog, modifier: str, noun: str) -> bool:
@@ -1226,6 +1251,9 @@ class Abstainer:
             return "not_in_document"
         if not follow_up and not premise and set(ev.wants) & {"number", "date"} and self.other_kind(
                 question, [catalog.sentences[c.index].text for c in chosen], catalog):
+            return "not_in_document"
+        if not follow_up and not premise and "date" in ev.wants and self.other_year(
+                question, [catalog.sentences[c.index].text for c in chosen]):
             return "not_in_document"
         # "How many days of leave for jury service?": a figure, date or name asked of something
         # the documents never mention is not theirs to give ("25 days of annual leave" is another's).

@@ -1653,3 +1653,18 @@ def test_the_figure_of_another_kind_of_the_asked_thing_does_not_answer() -> None
     # Words that link, not kinds: "travelling without a ticket" is the passenger's ticket.
     assert decide_with(catalog, "How much is the penalty fare for travelling without a ticket?",
                        "A passenger without a valid ticket is issued a penalty fare of £60.") is None
+
+
+TERMS = """Term Dates
+The autumn term runs from 22 September to 12 December 2025.
+Spring term begins on 12 January 2026 and ends on 27 March 2026.
+"""
+
+
+def test_a_date_of_another_year_does_not_answer_for_the_asked_year() -> None:
+    catalog = catalog_of(TERMS)
+    autumn = "The autumn term runs from 22 September to 12 December 2025."
+    spring = "Spring term begins on 12 January 2026 and ends on 27 March 2026."
+    assert decide_with(catalog, "When does the autumn term of 2025 begin?", autumn, spring) is None
+    assert decide_with(catalog, "When does the autumn term of 2026 begin?", autumn, spring) == "not_in_document"
+    assert decide_with(catalog, "When does the spring term 2026 start and end?", spring, autumn) is None
