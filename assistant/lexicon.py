@@ -2,8 +2,8 @@
 
 People ask "do loyal shoppers get any perks?"; reports write "rewards for customers". For a
 word or phrase of the question that a lexicon lists (``assistant/data/register.tsv``: about
-890 general business and workplace entries in three passes, written without sight of any
-document or question set; four for "IPO" and five for "need" / "have to" were added by hand
+1,200 general business, workplace and everyday entries in four passes, written without sight of
+any document or question set; four for "IPO" and five for "need" / "have to" were added by hand
 after failures), the formal equivalents that the documents use are added to the lexical query at
 a lower weight (``Weights.expansion``). A one-word entry the documents use is left alone; a
 phrase ("go public") is expanded unless the documents use the phrase itself, and its own words

@@ -23,6 +23,15 @@ def test_everyday_words_add_the_formal_words_the_documents_use() -> None:
     assert lexicon.terms("Which stores does it run?", known | {"shop"}) == []
 
 
+def test_everyday_slang_of_workplace_and_campus_finds_the_policy_words() -> None:
+    lexicon = RegisterLexicon.load(BUNDLED_LEXICON)
+    known = set(content_terms("Only assistance dogs are allowed. Day lockers store bags. After 5 failed sign-in "
+                              "attempts the account is locked. Guests may stay overnight."))
+    assert stem("dog") in lexicon.terms("can my spaniel come in with me", known)
+    assert stem("attempt") in lexicon.terms("how many times can I try before it locks?", known)
+    assert stem("guest") in lexicon.terms("can my mates crash at mine?", known)
+
+
 def test_a_phrasal_verb_is_found_with_its_object_between_verb_and_particle(tmp_path: Path) -> None:
     path = tmp_path / "register.tsv"
     path.write_text("puts together\tassembles, assembly\nset up\tconfigure\neat into\terode\n", encoding="utf-8")
