@@ -44,7 +44,9 @@ INJECTION = re.compile(
     r"|(^|[.!?:;]\s*|\b(you|please|now|should|must|will|to|and|then)\s+)act as\b"
     r"|\b(pretend|imagine|suppose) (that )?(to be|you are|you're)\b|\bjailbreak\b|\bdeveloper mode\b"
     r"|\bfrom now on\b|\bspeaking (in the first person|as)\b"
-    r"|\b(repeat|reveal|show|print|display|output|recite|dump|reproduce|disclose|list)\b.{0,50}\b(instructions?|prompts?|rules|guidelines)\b"
+    r"|\b(repeat|reveal|show|print|display|output|recite|dump)\b.{0,50}\b(instructions?|prompts?|rules|guidelines)\b"
+    r"|\breproduce\b[^.?!]{0,60}\byour (\w+ )?(instructions?|prompts?|rules|guidelines|configuration|config\w*"
+    r"|set-?up)\b|\breproduce (every|all|each) (of )?(your )?(instructions?|prompts?)\b"
     r"|\bword for word\b.{0,40}\b(instructions?|prompts?)\b|\b(instructions?|prompts?|tools?)\b.{0,60}\bword for word\b"
     r"|\b(documents?|tools?|instructions?|files?|functions?)\b.{0,30}\b(you have access to|you can access"
     r"|available to you)\b"
@@ -74,64 +76,62 @@ INJECTION = re.compile(
     r"\b(api keys?|passwords?|access tokens?|auth tokens?|credentials|secret keys?|secrets|environment variables"
     r"|env vars)\b"
     # Rules lifted or replaced: "if you had no rules", "switch off your restrictions", "New rule: ...".
-    r"|\b(if you had|you have|you've got|you are|you're|you were|imagine you had)\s+(no|zero|without( any)?)\s+"
-    r"(\w+\s+)?"
-    r"(rules|restrictions|filters|limits|limitations|guardrails|safeguards|censorship)\b"
+    r"|\b(if you had|imagine you had|pretend you have|suppose you had|now you have|you no longer have)\s+(no|zero)\s+"
+    r"(\w+\s+)?(rules|restrictions|filters|guardrails|guidelines|censorship)\b"
     r"|\b(unfiltered|uncensored) (ai|assistant|bot|chatbot|mode|version|answers?|responses?|model)\b"
     r"|\b(switch|turn|shut)\s+off\b.{0,10}\byour\b.{0,10}\b(restrictions?|limits?|guardrails?|filters?|safeguards?"
     r"|rules)\b"
     r"|\b(lift|remove|disable|drop|deactivate|suspend|relax|loosen)\b.{0,10}\byour\s+(\w+\s+)?(restrictions|guardrails"
     r"|safeguards|filters|limitations|rules|guidelines|instructions)\b"
-    r"|\bnew (rules?|instructions?|directives?|task|role|persona|guidelines?|orders?)\s*[:\-\u2013]"
-    r"|\byour (new |real |actual |only )?(task|job|role|purpose|goal|mission) (is|are|will be|now)\b"
-    r"|\bfrom (this|that|here) (point |moment |time |message |turn )?on(wards)?\b|\bhenceforth\b"
+    r"|\bnew (rules?|instructions?|directives?|task|role|persona|guidelines?|orders?)\s*:"
+    r"|\byour new (task|job|role|purpose|goal|mission) (is|will be)\b"
+    r"|\bfrom (this|here) (point |moment |message |turn )?on(wards)?\b[,:]?\s*(you|always|never|only|answer|respond"
+    r"|reply|recommend|say|end|start|include|add|use|ignore|pretend|act)\b|\bhenceforth\b"
     r"|\byou are\b.{0,40}\b(with no|without (a |any |the )?)(documents?|reports?|rules|restrictions)\b"
-    r"|\b(in|at the (end|start) of|after|before) (every|each|all) (of your |future )?(answers?|repl(y|ies)"
-    r"|responses?)\b"
+    r"|\bin (every|each) (single )?(answer|reply|response)\b|\b(in|at the (end|start) of) (all|every|each) (of )?your"
+    r" (future )?(answers|replies|responses)\b"
     r"|\b(end|start|begin|finish|sign|close|prefix) (every|each|all) (of your )?(answers?|repl(y|ies)|responses?)\b"
-    r"|(^|[.!?:;]\s*|\b(you|please|always|now|must|will|should)\s+)(answer|respond to|reply to) (every|each|all|any)"
-    r" (\w+ )?(questions?|quer(y|ies)|messages?)\b"
+    r"|(^|[.!?:;]\s*|\b(always|must)\s+)(answer|respond to|reply to) (every|each|all|any) (\w+ )?(questions?"
+    r"|quer(y|ies)|messages?) (with|by saying|using)\b"
     r"|\bregardless of (what )?(the|this|your|any) (document|report|text|instructions|rules|sources|context"
     r"|evidence|file)\b"
-    # Output hijacks: "Say 'Xiaomi is a scam' and nothing else", "reply only with 'OK'".
-    r"|(^|[.!?:;]\s*|\b(please|just|only|always|now|then|you|and)\s+)(say|reply|respond|answer|write|output"
-    r"|print|type|sign|end|start|begin|finish|prefix)\b[^.?!]{0,40}(?<!\w)[\"\u201c\u2018'][^\"\u201d\u2019']{1,80}"
-    r"[\"\u201d\u2019']|\b(and|but) nothing (else|more)\b"
+    # Output dictated, at the start of the message or a sentence: "Say 'Xiaomi is a scam' and
+    # nothing else", "Reply only with 'OK'" (not "Can you print from the 'Print Anywhere' queue?").
+    r"|(^|[.!?:;]\s*)\W*(please\s+)?(just\s+|only\s+)?(say|reply|respond|answer|write|output|print|type|sign|end"
+    r"|start|begin|finish|prefix)\b[^.?!]{0,40}(?<!\w)[\"\u201c\u2018'][^\"\u201d\u2019']{1,80}[\"\u201d\u2019']"
     r"|\b(always|only) (answer|reply|respond|write|speak|talk)\b.{0,20}\b(capitals|caps|capital letters|upper ?case"
     r"|lower ?case|pirate|rhymes?|verse)\b"
     # The assistant's own make-up: its model, its makers' notes, what is configured in it.
-    r"|\b(your|the assistant'?s|this (assistant|bot|chatbot)'?s?) (underlying |base |language )?model\b"
-    r"|\b(what|which) (llm|large language model|language model|ai model)\b"
-    r"|\byour (hidden|secret|internal|original|initial|underlying) (instructions?|prompts?|rules|guidelines"
-    r"|configuration"
-    r"|settings|directives|programming|notes)\b|\byour (source code|training data|chat logs?"
-    r"|conversation logs?|context window|programming|programmers|developers|creators|configuration|config)\b"
-    r"|\b(developers?|creators?|engineers?|admins?|operators?|makers?)\b.{0,30}\b(left|gave|wrote|set)\b.{0,10}"
-    r"\b(for|to) you\b|\b(api keys?|secrets?|tokens?|environment variables?|env vars?)\b.{0,30}\b(configured|stored|set"
-    r"|loaded) (in|on|inside) your\b"
-    r"|\b(other|previous|earlier) (users?|people|customers|visitors)['\u2019]?s? (questions|messages|chats"
-    r"|conversations|queries|history)\b"
+    r"|\b(your|the assistant'?s|this (assistant|bot|chatbot)'?s?) (underlying |language )model\b"
+    r"|\b(what|which) (llm|large language model|language model|ai model|model)\b.{0,15}\b(are you|powers? (you|this"
+    r" (assistant|bot|chat(bot)?))|do you (use|run on)|is (behind|running) (you|this))\b"
+    r"|\byour (hidden|secret|underlying) (instructions?|prompts?|rules|guidelines|configuration|settings|directives"
+    r"|programming|notes)\b|\byour (source code|training data|chat logs?|conversation logs?|context window"
+    r"|programming)\b"
+    r"|\b(developers?|creators?|makers?|programmers?)\b.{0,30}\b(left|gave|wrote)\b.{0,10}\b(for|to) you\b"
+    r"|\b(api keys?|environment variables?|env vars?)\b.{0,30}\b(configured|stored|set|loaded) (in|on|inside) your"
+    r" (environment|server|system|deployment|config\w*|backend|container)\b"
+    r"|\b(show|give|tell|reveal|share|print|list|send|dump|export)\b.{0,20}\b(other|previous|earlier) (users?|people"
+    r"|customers|visitors)['\u2019]?s? (questions|messages|chats|conversations|queries|history)\b"
     # A document of the asker's own put in place of the documents, or the documents' "instructions".
     r"|\b(new|different|updated|replacement) (document|report|text|source|context)\b.{0,40}\b(replaces?|instead"
-    r"|overrides?|supersedes?)\b|\b(replaces?|supersedes?|overrides?) the (old|original|previous|current) (one"
-    r"|document|report|text|instructions)\b|\busing only (the following|my|this new|the new) (document|text|source"
-    r"|information)\b"
-    r"|\bfollow (any|all) (\w+ )?(instructions|commands|directions)\b.{0,20}\b(in|inside|within|from) (the|this)"
-    r" (document|report|text|file)\b|\b(if|when) (the|this) (document|report|text|file) (contains|has|includes) (any )?"
-    r"(instructions|commands)\b"
+    r"|overrides?|supersedes?)\b[^.?!]{0,40}[:\"\u201c\u2018']"
+    r"|\busing only (the following|my|this new|the new) (document|text|source|information)\b"
+    r"|\bfollow (any|all|the) (\w+ )?(instructions|commands)\b.{0,20}\b(hidden|embedded|written) (in|inside|within)\b"
+    r"|\b(if|when) (the|this) (document|report|text|file) (contains|has|includes) (any )?(instructions|commands)\b"
     # The same in Spanish, French and German.
-    r"|\b(ignora|olvida|ignore[sz]?|oublie[sz]?|ignoriere|ignorier|vergiss)\b.{0,30}\b(instrucciones|reglas"
-    r"|indicaciones|consignes|r\u00e8gles|anweisungen|regeln|vorgaben)\b"
+    r"|\b(ignora|olvida|oublie[sz]?|ignoriere|ignorier|vergiss)\b.{0,30}\b(instrucciones|reglas|indicaciones"
+    r"|consignes|r\u00e8gles|anweisungen|regeln|vorgaben|instructions)\b"
     r"|\b(responde|contesta) (siempre|solo|\u00fanicamente)\b|\b(r\u00e9ponds|r\u00e9pondez) (toujours|uniquement"
     r"|seulement)\b|\bantworte (immer|nur|ab jetzt)\b|\b(prompt|instrucciones) del sistema\b"
     r"|\b(invite|prompt) syst\u00e8me\b"
     # Chat-template and role markup, and "modes" that lift the rules.
     r"|<\|?(im_start|im_end|system|endoftext|eot_id|start_header_id)\|?>|\[/?(system|admin|inst|developer|sys)\]"
-    r"|<<\s*/?(admin|system|sys|developer)\s*>>|#{2,}\s*(instructions?|system|admin)\b"
+    r"|<<\s*/?(admin|system|sys|developer)\s*>>|(?<!#)#{2,}\s*(instructions?|system|admin)\b"
     r"|\bi('m| am) (your|the assistant'?s|this (assistant|bot)'?s) (developer|creator|admin|administrator|owner"
     r"|operator|programmer|maker)\b"
-    r"|\b(unrestricted|god|dan|jailbroken|jailbreak) mode\b|\bdo anything now\b"
-    r"|^\W*sudo\b",
+    r"|\b(unrestricted|dan|jailbroken|jailbreak) mode\b|\bdo anything now\b"
+    r"|^\W*sudo\s+[\w-]+\s+--?\w",
     re.I,
 )
 # A message that only greets, thanks, signs off or asks what the assistant is ("thanks!", "hi",
@@ -182,7 +182,7 @@ NUMERIC = re.compile(
     r"|\b(revenue|income|profit|spend|spending|earnings?|cost|price|margin|sales) per (user|month|year|unit|device"
     r"|customer|capita|head|employee|store)\b|\baverage (\w+ ){0,2}(revenue|price|cost|spend|selling price|margin"
     r"|order)\b|\bwhat does (a|an|the|its|one|each) [^?]{0,40}?\bcost\b(?! of)"
-    r"(?!\s+(\w+\s+){1,2}(say|said|says|mean|show"
+    r"(?!\s+(?!(and|or)\b)(\w+\s+){1,2}(say|said|says|mean|show"
     r"|include|cover|list|describe|mention|explain|suggest|stress|emphasi[sz]e)\b)"
     r"|\bnet worth\b|\bwhat(['’]s| is| was| are| were) [^?]{0,40}\bworth\s*[?.!]*\s*$"
     r"|\b(sell|sells|retail|retails) for\b(?! (a|an|the)\b)"
@@ -423,11 +423,18 @@ _HOW_MANY = re.compile(r"\bhow many(?: ([a-z][a-z-]+))?", re.I)  # the group: wh
 CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][A-Za-z0-9&-]+")
 # "Band D", "Zones 1 to 3", "Routes 4 and 7": a noun with the codes (a capital letter or a number)
 # that tell its kinds apart. A question for a code the documents never give that noun ("Band B")
-# asks of a kind they do not describe, however near the one they do.
-_CODED = re.compile(r"\b([A-Z][a-z]{2,})\s+((?:[A-Z]|\d{1,3})(?:\s*(?:,|and|or|to|-|\u2013|&)\s*(?:[A-Z]|\d{1,3}))*)"
-                    r"\b(?![\w,.]\d)")
+# asks of a kind they do not describe, however near the one they do. A noun counts as coded when
+# the documents capitalise it mid-sentence before a code; its codes are then read wherever it
+# stands, in any case. One the documents give a threshold for ("Grade 4 or above", "from Band
+# C") is not: other codes are covered by the threshold.
+_CODE = r"(?:[A-Z](?![-&\w])|\d{1,3}(?![\w,.]\d))"
+_CODED = re.compile(rf"\b([A-Za-z][a-z]{{2,}})\s+({_CODE}(?:\s*(?:,|\band\b|\bor\b|\bto\b|-|\u2013|&)\s*"
+                    rf"{_CODE})*)")
 _CODE_IN_QUESTION = re.compile(r"\b([A-Za-z][a-z]{2,})\s+([B-HJ-Z]|\d{1,3})\b(?![\w,.:]\d)(?!\s*(%|percent|per|am"
                                r"|pm|days?|weeks?|months?|years?|hours?|minutes?|mins?|[£$€]))")
+_THRESHOLD_AFTER = re.compile(r"^\s*(or|and) (above|below|higher|lower|more|less|over|under|later|earlier)\b|^\s*\+",
+                              re.I)
+_THRESHOLD_BEFORE = re.compile(r"\b(from|above|below|over|under|up to|at least|at most|beyond)\s*$", re.I)
 # "What does KOL stand for?": the answer must spell the acronym out.
 STAND_FOR = re.compile(r"\b(?:does|do|is|are)\s+(?:the\s+)?(?:abbreviation\s+|acronym\s+|term\s+)?[\"'“]?"
                        r"([A-Z][A-Za-z]{1,7}?)s?[\"'”]?\s+(?:stand for|short for|mean\b(?!\s+for))")
@@ -588,36 +595,65 @@ _LIGHT_VERBS = frozenset(stem(w) for w in "get got gets getting do did does done
 # Days and months are capitalised but name no one: "What if it happens on a Saturday?"
 _CALENDAR = re.compile(r"(Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)days?|January|February|March|April|May|June|July"
                        r"|August|September|October|November|December|Christmas|Easter", re.I)
-# Words that qualify a fact without saying what it is about ("the current CEO", "the main one"),
-# and linking words ("between", "during").
+# An -ing word before a noun names a thing ("a student parking permit") after one of these or a
+# content word; the noun is a plain word of three letters or more. Times of day, seasons and
+# words that only link or qualify are not things ("the last evening bus", "the opening hours").
 _DETERMINERS = frozenset("a an the my your our their its his her this that these those any each every no".split())
-_NOUN_BEFORE = re.compile(r"[a-z]{3,}")
-
-
-_LINKING = frozenset("""without within during between after before across through via including except about
-against among under over into onto upon toward towards near beside besides behind beyond""".split())
+_PLAIN_WORD = re.compile(r"[a-z]{3,}")
+_ING_NOT_THINGS = frozenset("""morning evening spring opening closing during nothing something anything everything
+according including following upcoming outstanding remaining existing ongoing missing leading living working""".split())
+# Words that link ("without a ticket"), not kinds of a thing, in ``Abstainer.other_kind``.
+_LINKING = frozenset("""without within during between after before across through via including except against
+among onto upon toward towards near beside besides behind beyond""".split())
 
 
 _YEAR_NUMBER = re.compile(r"\b(?:19|20)\d\d\b")
+_YEAR_SPAN = re.compile(r"\b(?:19|20)\d\d\s*[/\u2013-]\s*\d{2,4}\b|\b(?:19|20)\d\d\s+(\w+\s+)?year\b", re.I)
 
 
-def _shared_ending(a: str, b: str) -> int:
-    """The length of the ending two words share ("graduate" in "postgraduate", "undergraduate")."""
+def _kinds_of_one_thing(a: str, b: str) -> bool:
+    """Whether two different words name kinds of one thing by a shared ending of five letters or
+    more that is most of the shorter word ("postgraduate", "undergraduate"), not a suffix
+    ("accommodation", "reservation")."""
     n = 0
     while n < min(len(a), len(b)) and a[-1 - n] == b[-1 - n]:
         n += 1
-    return n
+    return a != b and n >= 5 and n >= 0.6 * min(len(a), len(b))
 
 
 def _codes_listed(text: str) -> set[str]:
-    """The codes of "1 to 3", "4 and 7", "A-C": each one, and every number of a range."""
-    codes = {c.lower() for c in re.findall(r"[A-Z]|\d{1,3}", text)}
-    for a, b in re.findall(r"(\d{1,3})\s*(?:to|-|\u2013)\s*(\d{1,3})", text):
-        if int(a) < int(b) <= int(a) + 50:
-            codes |= {str(n) for n in range(int(a), int(b) + 1)}
+    """The codes of "1 to 3", "4 and 7", "A to C": each one, and every code of a range."""
+    codes = {c.lower() for c in re.findall(r"\b(?:[A-Z]|\d{1,3})\b", text)}
+    for x, y in re.findall(r"\b(\d{1,3}|[A-Z])\s*(?:to|-|\u2013)\s*(\d{1,3}|[A-Z])\b", text):
+        if x.isdigit() and y.isdigit() and int(x) < int(y) <= int(x) + 50:
+            codes |= {str(n) for n in range(int(x), int(y) + 1)}
+        elif x.isalpha() and y.isalpha() and x < y:
+            codes |= {chr(n).lower() for n in range(ord(x), ord(y) + 1)}
     return codes
 
 
+def _codes_of(texts: list[str]) -> dict[str, set[str]]:
+    """Each coded noun's stem -> the codes the documents give it (see ``_CODED``)."""
+    coded: set[str] = set()
+    found: dict[str, set[str]] = {}
+    ranged: set[str] = set()
+    for text in texts:
+        for m in _CODED.finditer(text):
+            noun = m.group(1).lower()
+            if noun in STOPWORDS or _CALENDAR.fullmatch(noun):
+                continue
+            key = stem(noun)
+            mid_sentence = m.start() > 0 and not re.search(r"[.!?:]\s*$", text[: m.start()])
+            if m.group(1)[0].isupper() and mid_sentence:
+                coded.add(key)
+            found.setdefault(key, set()).update(_codes_listed(m.group(2)))
+            if _THRESHOLD_AFTER.match(text[m.end():]) or _THRESHOLD_BEFORE.search(text[: m.start()]):
+                ranged.add(key)
+    return {key: codes for key, codes in found.items() if key in coded and key not in ranged}
+
+
+# Words that qualify a fact without saying what it is about ("the current CEO", "the main one"),
+# and linking words ("between", "during").
 _QUALIFIERS = frozenset("""since else today tonight now current actual main exact typical usual maximum minimum
     latest newest recent final overall approximate rough ever still already long someone somebody something anyone
     anybody anything everyone everybody everything nobody nothing between among within without across during
@@ -718,7 +754,6 @@ class Abstainer:
         self._bands: list[tuple[float, float]] = []  # numeric bands the documents state
         self._acronyms: set[str] = set()  # "ev" for "EVs"
         self._by_initial: dict[str, list[str]] = {}  # the documents' stems by first letter
-        self._before: dict[tuple[str | None, str, str], bool] = {}
         self._codes: dict[str, set[str]] = {}  # "band" -> {"d"}: the codes the documents give a noun
 
     def vocabulary(self, catalog: Catalog) -> tuple[set[str], set[str]]:
@@ -736,13 +771,8 @@ class Abstainer:
             self._proper = {w.lower() for w in capitalised if w not in plural and w.rstrip("s") not in plural}
             self._acronyms = {w.rstrip("s").lower() for w in capitalised if re.fullmatch(r"[A-Z]{2,}s?", w)}
             self._bands = [b for sent in catalog.sentences for b in bands(sent.text)]
-            self._codes = {}
-            texts = [sent.text for sent in catalog.sentences] + [sec.title for sec in catalog.sections.values()]
-            for text in texts:
-                for m in _CODED.finditer(text):
-                    if m.group(1).lower() in STOPWORDS or _CALENDAR.fullmatch(m.group(1).lower()):
-                        continue
-                    self._codes.setdefault(stem(m.group(1).lower()), set()).update(_codes_listed(m.group(2)))
+            self._codes = _codes_of([sent.text for sent in catalog.sentences]
+                                    + [sec.title for sec in catalog.sections.values()])
         return self._vocab[1], self._vocab[2]
 
     def _in_band(self, figure: str) -> bool:
@@ -759,13 +789,11 @@ class Abstainer:
                 for s in catalog.sections.values()))
         return self._money[1]
 
-    def other_kind(self, question: str, sentences: list[str], catalog: Catalog) -> tuple[str, str] | None:
+    def other_kind(self, question: str, sentences: list[str]) -> tuple[str, str] | None:
         """("postgraduate", "undergraduate") when the answer gives the figure of another kind of the
         asked thing: every answer sentence naming the thing ("course") names it with another word
         ("undergraduate course") and never with the question's ("postgraduate course"), and the
-        two words are kinds of one thing: the documents write the question's word before the
-        thing elsewhere ("brown bin" against "grey bins"), or the two share an ending of five or
-        more letters ("postgraduate", "undergraduate"). Else None."""
+        two words are kinds of one thing (``_kinds_of_one_thing``). Else None."""
         q_tokens = [w for w in words(question) if w not in STOPWORDS and w not in _LINKING and len(w) > 2]
         q_stems = {stem(w) for w in q_tokens}
         told = [(words(s), {stem(w) for w in words(s)}) for s in sentences]
@@ -785,7 +813,7 @@ class Abstainer:
                                  for toks, _ in naming):
                 continue
             for other in sorted(others):
-                if self._writes_before(catalog, sm, sn) or _shared_ending(m, other) >= 5:
+                if _kinds_of_one_thing(m, other):
                     return m, other
         return None
 
@@ -796,7 +824,8 @@ class Abstainer:
         term of 2026 begin?"), while no answer sentence with the asked year has the first of
         them ("autumn"). Else None."""
         asked = set(_YEAR_NUMBER.findall(question))
-        if not asked or not asked <= self._vocab[1]:
+        # "the 2025/26 academic year", "the 2025 tax year": a year that runs into the next.
+        if not asked or not asked <= self._vocab[1] or _YEAR_SPAN.search(question):
             return None
         def pairs(text: str) -> set[tuple[str, str]]:
             tokens = [stem(w) for w in words(text) if w not in STOPWORDS and len(w) > 2 and not w.isdigit()]
@@ -808,17 +837,8 @@ class Abstainer:
         for s in sentences:
             years = set(_YEAR_NUMBER.findall(s))
             if years and not years & asked and any(a not in with_year for a, _ in named & pairs(s)):
-                return next(iter(asked)), min(years)
+                return min(asked), min(years)
         return None
-
-    def _writes_before(self, catalog: Catalog, modifier: str, noun: str) -> bool:
-        """Whether the documents write ``modifier`` (a stem) right before ``noun`` (a stem)."""
-        key = (catalog.generation, modifier, noun)
-        if key not in self._before:
-            self._before[key] = any(
-                stem(a) == modifier and stem(b) == noun
-                for sent in catalog.sentences for a, b in zip(words(sent.text), words(sent.text)[1:], strict=False))
-        return self._before[key]
 
     def unknown_code(self, question: str) -> str | None:
         """A noun's code the question asks of that the documents never give it ("Band B", where
@@ -1106,7 +1126,8 @@ class Abstainer:
         incidental |= {tokens[i] for i in range(1, len(tokens)) if tokens[i - 1] in ("my", "our", "his", "her")}
         # "a student parking permit", "the training budget": an -ing word before a noun names a thing.
         things = {tokens[i] for i in range(1, len(tokens) - 1)
-                  if tokens[i].endswith("ing") and _NOUN_BEFORE.fullmatch(tokens[i + 1])
+                  if tokens[i].endswith("ing") and tokens[i] not in _ING_NOT_THINGS
+                  and _PLAIN_WORD.fullmatch(tokens[i + 1])
                   and tokens[i + 1] not in STOPWORDS and not tokens[i + 1].endswith(("ly", "ed", "ing"))
                   and (tokens[i - 1] in _DETERMINERS or tokens[i - 1] not in STOPWORDS)}
         unknown = []
@@ -1247,10 +1268,10 @@ class Abstainer:
             return "not_in_document"
         if ev.unknown_figures and not (WHY_HOW.search(question) or corrected):  # a why/how premise can be corrected
             return "not_in_document"
-        if not follow_up and not premise and self.unknown_code(question):
+        if not follow_up and not premise and not unnamed and self.unknown_code(question):
             return "not_in_document"
         if not follow_up and not premise and set(ev.wants) & {"number", "date"} and self.other_kind(
-                question, [catalog.sentences[c.index].text for c in chosen], catalog):
+                question, [catalog.sentences[c.index].text for c in chosen]):
             return "not_in_document"
         if not follow_up and not premise and "date" in ev.wants and self.other_year(
                 question, [catalog.sentences[c.index].text for c in chosen]):

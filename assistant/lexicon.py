@@ -65,7 +65,10 @@ class RegisterLexicon:
                 key, tab, formal = line.partition("\t")
                 if not tab or not key.strip() or not formal.strip():
                     raise LexiconError(f"{path}, line {number}: expected 'everyday words<TAB>formal, words'")
-                entries[" ".join(words(key))] = tuple(f.strip().lower() for f in formal.split(",") if f.strip())
+                # A key listed twice ("second-hand", "second hand") keeps both lines' equivalents.
+                name = " ".join(words(key))
+                added = tuple(f.strip().lower() for f in formal.split(",") if f.strip())
+                entries[name] = tuple(dict.fromkeys(entries.get(name, ()) + added))
         keys = sorted((k for k in entries if k), key=len, reverse=True)
         pattern = re.compile(r"\b(" + "|".join(re.escape(k) for k in keys) + r")\b") if keys else None
         verbs = sorted({k.split()[0] for k in keys if len(k.split()) == 2 and k.split()[1] in PARTICLES})

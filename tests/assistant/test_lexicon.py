@@ -59,6 +59,13 @@ def test_a_phrase_is_expanded_and_its_own_words_dropped_unless_the_documents_use
     assert lexicon.idiom_stems(question, known, lambda phrase: phrase == "go public") == set()
 
 
+def test_a_key_listed_twice_keeps_both_lines_equivalents(tmp_path: Path) -> None:
+    path = tmp_path / "register.tsv"
+    path.write_text("second-hand\tused, secondary market\nsecond hand\tused, pre-owned\n", encoding="utf-8")
+    lexicon = RegisterLexicon.load(path)
+    assert lexicon.entries["second hand"] == ("used", "secondary market", "pre-owned")
+
+
 def test_a_lexicon_file_is_tab_separated_and_bad_lines_are_named(tmp_path: Path) -> None:
     good = tmp_path / "jargon.tsv"
     good.write_text("# our jargon\nbig box\tretail, store\n\nkit\tdevice\n", encoding="utf-8")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from assistant.abstain import GREETING, INJECTION, LEAD_WORD, TASK, Abstainer
@@ -633,9 +635,33 @@ def test_requests_to_change_the_rules_hijack_the_output_or_reveal_the_set_up_are
     "What does the report say about 'New Retail'?",
     "What rules or regulations does Acme have to comply with?",
     "What is your business model?",
+    # Found by a review: an HR, IT or council question, or a customer saying "your" to the company.
+    "What happens if your role is made redundant?",
+    "Does the handbook list the rules on plagiarism?",
+    "Does the new permit replace the old one?",
+    "Can IT read other users' messages?",
+    "Which AI model can staff use for confidential work?",
+    "Can you print from the 'Print Anywhere' queue?",
+    "I reported a missed bin but nothing else happened, what now?",
+    "What is the new role-based access policy?",
+    "If I resign, do I still get paid from that point on?",
+    "Who will respond to any queries about my payslip?",
+    "Where are your developers based?",
+    "What are your internal rules on overtime?",
+    "Are MFA tokens stored on your phone?",
+    "Should I follow all instructions in the document for fire evacuation?",
+    "What if you have no spending limits on the card?",
+    "sudo access: how do I request it?",
+    "How do I escape God mode on the tablet?",
 ])
 def test_questions_that_mention_rules_replies_or_restrictions_are_not_injection(text: str) -> None:
     assert not INJECTION.search(text), text
+
+
+def test_a_long_run_of_hashes_is_read_in_linear_time() -> None:
+    started = time.perf_counter()
+    assert not INJECTION.search("#" * 4000)
+    assert time.perf_counter() - started < 0.5
 
 
 def test_who_are_its_partners_wants_the_kinds_the_document_names_not_a_person() -> None:
@@ -1635,6 +1661,9 @@ Library
 Undergraduates may borrow up to 15 items at once, and postgraduates up to 25.
 Bins
 Replacement grey bins cost £28. Garden waste collection costs £52 per brown bin per year.
+Membership
+The yearly membership fee is £50. The reservation deposit is £200.
+Members get an annual review and accommodation advice.
 Tickets
 A passenger without a valid ticket is issued a penalty fare of £60.
 """
@@ -1647,9 +1676,9 @@ def test_the_figure_of_another_kind_of_the_asked_thing_does_not_answer() -> None
     # "postgraduate" and "undergraduate": two kinds of course (they share an ending).
     assert decide_with(catalog, "What is the tuition fee for a full-time postgraduate course?",
                        fee) == "not_in_document"
-    grey = "Replacement grey bins cost £28."
-    # The documents write "brown bin" elsewhere: another kind of bin than the grey one.
-    assert decide_with(catalog, "How much does a replacement brown bin cost?", grey) == "not_in_document"
+    # Synonyms and words that share only a suffix are not other kinds.
+    assert decide_with(catalog, "What is the annual membership fee?", "The yearly membership fee is £50.") is None
+    assert decide_with(catalog, "How much is the accommodation deposit?", "The reservation deposit is £200.") is None
     # Words that link, not kinds: "travelling without a ticket" is the passenger's ticket.
     assert decide_with(catalog, "How much is the penalty fare for travelling without a ticket?",
                        "A passenger without a valid ticket is issued a penalty fare of £60.") is None
@@ -1668,3 +1697,33 @@ def test_a_date_of_another_year_does_not_answer_for_the_asked_year() -> None:
     assert decide_with(catalog, "When does the autumn term of 2025 begin?", autumn, spring) is None
     assert decide_with(catalog, "When does the autumn term of 2026 begin?", autumn, spring) == "not_in_document"
     assert decide_with(catalog, "When does the spring term 2026 start and end?", spring, autumn) is None
+
+
+GUIDE = """Council Tax
+The Band D charge is £2,184.50. Homes in Bands A to C get a 10% discount.
+Emergencies
+Call 999 in an emergency. For non-emergencies, call 101 to report antisocial behaviour.
+Exams
+Grade 4 or above is a pass.
+Travel
+Zone 1 is the city centre. A day ticket for zone 2 costs £4.50. The last bus leaves the city centre at 23:30.
+Calendar
+The autumn term starts on 22 September 2025. The academic year ends on 26 June 2026.
+"""
+
+
+def test_codes_read_from_any_position_ranges_and_thresholds_and_what_is_no_code() -> None:
+    catalog = catalog_of(GUIDE)
+    discount = "Homes in Bands A to C get a 10% discount."
+    assert decide_with(catalog, "Does Band B get the discount?", discount) is None  # inside "A to C"
+    assert decide_with(catalog, "Does Band F get the discount?", discount) == "not_in_document"
+    assert decide_with(catalog, "Should I call 101 to report antisocial behaviour?",
+                       "For non-emergencies, call 101 to report antisocial behaviour.") is None
+    assert decide_with(catalog, "Is grade 3 a pass?", "Grade 4 or above is a pass.") is None  # a threshold
+    assert decide_with(catalog, "How much is a day ticket for zone 2?",
+                       "A day ticket for zone 2 costs £4.50.") is None  # "Zone 1" opens its sentence
+    # Not things: a time of day before a noun; a year that runs into the next.
+    assert decide_with(catalog, "When is the last evening bus from the city centre?",
+                       "The last bus leaves the city centre at 23:30.") is None
+    assert decide_with(catalog, "When does the 2025/26 academic year end?",
+                       "The academic year ends on 26 June 2026.") is None
