@@ -822,7 +822,7 @@ class Abstainer:
         sentence gives another year for the thing the question names by two words ("autumn term":
         "The autumn term runs from 22 September to 12 December 2025" for "When does the autumn
         term of 2026 begin?"), while no answer sentence with the asked year has the first of
-        them ("autumn"). Else None."""
+        them ("autumn"). Else None. Reads the words ``vocabulary`` found (after ``evidence``)."""
         asked = set(_YEAR_NUMBER.findall(question))
         # "the 2025/26 academic year", "the 2025 tax year": a year that runs into the next.
         if not asked or not asked <= self._vocab[1] or _YEAR_SPAN.search(question):
@@ -842,7 +842,8 @@ class Abstainer:
 
     def unknown_code(self, question: str) -> str | None:
         """A noun's code the question asks of that the documents never give it ("Band B", where
-        they give only "Band D"), or None. Only for nouns the documents give codes to."""
+        they give only "Band D"), or None. Only for nouns the documents give codes to. Reads the
+        codes ``vocabulary`` found, so it is called after ``evidence``, as ``decide`` does."""
         for m in _CODE_IN_QUESTION.finditer(question):
             if m.group(1).lower() in STOPWORDS:
                 continue

@@ -1638,8 +1638,8 @@ def test_a_code_the_documents_never_give_a_noun_is_not_answered_by_another_one()
     zones = "Homes in Zones 1 to 3 pay the standard rate."
     assert decide_with(catalog, "What do homes in zone 2 pay?", zones) is None  # inside the range
     assert decide_with(catalog, "What do homes in zone 5 pay?", zones) == "not_in_document"
-    # A noun the documents give no codes, a sum, a time: not codes.
-    assert decide_with(catalog, "How much is a parking permit for 2 cars?", "Residents can buy a parking permit "
+    # A number after a noun the documents give no codes ("2 cars") is no code.
+    assert decide_with(catalog, "How much is a parking permit with 2 cars?", "Residents can buy a parking permit "
                        "for £60 a year.") is None
 
 
