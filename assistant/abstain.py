@@ -600,8 +600,8 @@ _CALENDAR = re.compile(r"(Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)days?|January|Febr
 # words that only link or qualify are not things ("the last evening bus", "the opening hours").
 _DETERMINERS = frozenset("a an the my your our their its his her this that these those any each every no".split())
 _PLAIN_WORD = re.compile(r"[a-z]{3,}")
-_ING_NOT_THINGS = frozenset("""morning evening spring opening closing during nothing something anything everything
-according including following upcoming outstanding remaining existing ongoing missing leading living working""".split())
+_ING_NOT_THINGS = frozenset("""morning evening spring opening closing according following upcoming outstanding
+remaining existing ongoing missing leading living working""".split())  # ("during", "nothing": _QUALIFIERS)
 # Words that link ("without a ticket"), not kinds of a thing, in ``Abstainer.other_kind``.
 _LINKING = frozenset("""without within during between after before across through via including except against
 among onto upon toward towards near beside besides behind beyond""".split())
@@ -1269,14 +1269,13 @@ class Abstainer:
             return "not_in_document"
         if ev.unknown_figures and not (WHY_HOW.search(question) or corrected):  # a why/how premise can be corrected
             return "not_in_document"
-        if not follow_up and not premise and not unnamed and self.unknown_code(question):
-            return "not_in_document"
-        if not follow_up and not premise and set(ev.wants) & {"number", "date"} and self.other_kind(
-                question, [catalog.sentences[c.index].text for c in chosen]):
-            return "not_in_document"
-        if not follow_up and not premise and "date" in ev.wants and self.other_year(
-                question, [catalog.sentences[c.index].text for c in chosen]):
-            return "not_in_document"
+        # A near neighbour's fact: another code, kind or year of the asked thing.
+        if not follow_up and not premise:
+            answer = [catalog.sentences[c.index].text for c in chosen]
+            if (not unnamed and self.unknown_code(question)) or (
+                    set(ev.wants) & {"number", "date"} and self.other_kind(question, answer)) or (
+                    "date" in ev.wants and self.other_year(question, answer)):
+                return "not_in_document"
         # "How many days of leave for jury service?": a figure, date or name asked of something
         # the documents never mention is not theirs to give ("25 days of annual leave" is another's).
         # (``unknown_focus`` is looked for only in a question asking for a fact or naming a figure.)
