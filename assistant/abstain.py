@@ -41,7 +41,9 @@ INJECTION = re.compile(
     r"|document|guidelines?|everything)\b"
     r"|\b(system|hidden|initial|developer)\s+(prompt|message|instructions?|override)\b|\byou are now\b"
     # "Act as a pirate", "I want you to act as ..."; not "communities act as a resource".
+    # (Not "Act as if I only have a minute: ...", a word on how to answer.)
     r"|(^|[.!?:;]\s*|\b(you|please|now|should|must|will|to|and|then)\s+)act as\b"
+    r"(?!\s+(if|though)\s+(i|we|i'm|we're|i am|we are)\b)"
     r"|\b(pretend|imagine|suppose) (that )?(to be|you are|you're)\b|\bjailbreak\b|\bdeveloper mode\b"
     r"|\bfrom now on\b|\bspeaking (in the first person|as)\b"
     r"|\b(repeat|reveal|show|print|display|output|recite|dump)\b.{0,50}\b(instructions?|prompts?|rules|guidelines)\b"
@@ -131,6 +133,26 @@ INJECTION = re.compile(
     r"|\bi('m| am) (your|the assistant'?s|this (assistant|bot)'?s) (developer|creator|admin|administrator|owner"
     r"|operator|programmer|maker)\b"
     r"|\b(unrestricted|dan|jailbroken|jailbreak) mode\b|\bdo anything now\b"
+    # Rules said to be lifted already, and what they keep back: "Pretend your guidelines have been
+    # lifted", "the things you're normally not allowed to say".
+    # (Not "if the export restrictions were lifted": the assistant's own rules, or its filters.)
+    r"|\b(your (\w+ )?(rules|guidelines|restrictions|limits|instructions)|(your|the|all|any) (\w+ )?(filters"
+    r"|guardrails|safeguards)) (have been|has been|are|were|got|being|now) (now |all |temporarily )?(lifted"
+    r"|removed|disabled|suspended"
+    r"|switched off|turned off|relaxed|waived|cancell?ed|void|off)\b"
+    r"|\byou(['\u2019]re| are)? (normally |usually |otherwise |ever )?not (allowed|permitted|supposed) to (say|tell"
+    r"|share|reveal|discuss|talk about|disclose)\b"
+    # An answer made up, unsourced or agreed in advance: "Just make up a believable number",
+    # "Don't bother with sources", "Whatever the report says, agree with me", "just say yes".
+    r"|\b(make up|invent|fabricate|fake|guess at)\s+(a|an|some|any|the|me a)?\s*(\w+\s+){0,2}(numbers?|figures?"
+    r"|statistics?|stats|answers?|quotes?|sources?|citations?|data|estimates?|percentages?)\b"
+    r"|\b(don['\u2019]?t|do not|no need to|never) (bother (with|about) |include |give |add |cite |show |use )"
+    r"(the |any |your )?(sources|citations|references)\b"
+    r"|\b(don['\u2019]?t|do not|never|without) (bother )?(tell(ing)?( me)?|say(ing)?) (that )?(you (don['\u2019]?t"
+    r"|do not) know|(it['\u2019]?s|it is) not in)\b"
+    r"|\b(whatever|no matter what|regardless of what) (the|this|your) (report|document|text|source|file|data"
+    r"|evidence) (says|said|states|shows)\b"
+    r"|\b(just|simply) (say|answer|reply|agree)( with)? (yes|yeah|true)\b(?!\s+or\b)"
     r"|^\W*sudo\s+[\w-]+\s+--?\w",
     re.I,
 )
@@ -304,7 +326,7 @@ PERSON = re.compile(
     r"|\bnames? of (the |its |\w+['’]s )?(other |remaining |\w+ )?(people|persons?|founders?|co[- ]?founders?"
     r"|executives?|leaders?|managers?"
     r"|directors?|employees|staff|ceo|cfo|team)\b"
-    r"|\bwho (is|was|are|were) (the |its |\w+['’]s )"
+    r"|\bwho(['’]s| is| was| are| were) (the |its |\w+['’]s )"
     r"|\b(ceo|cfo|cto|coo|chief \w+ officer|chairman|chairwoman|president)\b"
     r"|\bwhich (\w+ ){0,2}(executive|person|people|founder|manager|engineer|designer|leader|director|influencer"
     r"|celebrit(y|ie)|ambassador|spokesperson)s?\b",
@@ -448,7 +470,8 @@ _SHARE_WORDS = re.compile(r"\b(largest|biggest|greatest|smallest|main|majority|b
 _POINTING_BACK = frozenset("list name names give tell show provide identify mention explain describe elaborate "
                            "spell one ones".split())
 # "... than Oppo?": one word, a name, ends the question.
-_COMPARED_WITH = re.compile(r"\b(than|versus|vs\.?|compared (to|with)|relative to)\s+(?P<other>[\w&'’-]{2,30})"
+_COMPARED_WITH = re.compile(r"\b(than|versus|vs\.?|compared? (to|with)|compares (to|with)|relative to)"
+                            r"\s+(?P<other>[\w&'’-]{2,30})"
                             r"\s*[?.!]?\s*$", re.I)
 # "Has Xiaomi ever recalled ...?": whether an event happened; the words after "ever" name it.
 EVER = re.compile(r"^\s*(has|have|had|was|were|did)\b[^?]*?\bever\b(?P<event>[^?]*)", re.I)

@@ -30,6 +30,36 @@ _ANAPHORA = re.compile(
 )
 
 
+# A word on how to answer, or who is asking, before the question itself: "Skip the intro and tell
+# me ...", "Forget the phones - what about ...?", "Keep it short: ...", "In plain English, what
+# is ...?", "Pretend I'm new here: ...". Its words are not what is asked about.
+_ASIDE = re.compile(
+    r"^\W*(?:(?:please|ok(?:ay)?|so|right)[,\s]+)?(?:"
+    r"(?:skip|bypass|forget(?: about)?|ignore|never mind|leave (?:out|aside)|set aside|drop|cut|spare me|no need for)"
+    r" (?:the|all the|this|that|those|these|any|your)(?: [\w'’-]+){1,3}?"
+    r"|(?:be|keep it|make it|keep this|make this)(?: \w+)? (?:brief|short|quick|simple|concise|snappy)"
+    r"|(?:quick|short|simple|easy|silly|dumb|basic) (?:question|one|q)"
+    r"|(?:(?:translate|put|say|explain|rephrase|tell me)(?: (?:it|this|that))? )?(?:into|in) (?:plain|simple|everyday"
+    r"|layman['’]?s|normal|non-?technical) (?:english|terms|words|language)"
+    r"|explain (?:it |this )?like i['’]?m (?:five|5|a \w+|new)|eli5|tl;?dr"
+    r"|(?:(?:pretend|imagine|assume|suppose|act as if|act as though|act like)(?: that)? )?(?:i['’]?m|i am|i have|i've"
+    r"|i only have|we['’]?re|we are) (?:new|in a (?:hurry|rush)|short (?:on|of) time|not (?:an? )?(?:expert|techie"
+    r"|specialist)|a (?:newbie|beginner|complete beginner|non-?expert)|(?:only )?(?:got |have )?(?:a|one|two|five"
+    r"|\d+) (?:minute|min|second|sec)s?)(?: [\w'’-]+){0,3}?"
+    r")\s*(?:[:;,.!–—-]+\s*|\s(?:and|but)\s+|\s)(?:(?:just|simply|quickly|briefly|now)\s+)?"
+    r"(?=(?:tell me|give me|explain|describe|list|show me|summari[sz]e|what|which|who|whom|whose|how|when|where|why"
+    r"|is|are|was|were|does|do|did|can|could|should|has|have)\b)",
+    re.I,
+)
+
+
+def drop_aside(question: str) -> str:
+    """The question without a leading word on how to answer it ("Keep it short: who founded
+    it?" -> "who founded it?"); unchanged when nothing but the aside would be left."""
+    rest = _ASIDE.sub("", question, count=1).strip()
+    return rest if len(rest.split()) >= 2 else question
+
+
 _ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3, "fifth": 4, "sixth": 5, "last": -1,
              "1st": 0, "2nd": 1, "3rd": 2, "4th": 3, "5th": 4, "final": -1}
 _ORDINAL_REF = re.compile(

@@ -42,7 +42,7 @@ from assistant.answer import Candidate, ExtractiveAnswerer
 from assistant.models import Answer, Turn
 from assistant.prompts import load_text
 from assistant.retriever import HybridSearch, SearchResult, SectionRetriever
-from assistant.rewrite import LLMQueryRewriter, QueryRewriter, may_repeat
+from assistant.rewrite import LLMQueryRewriter, QueryRewriter, drop_aside, may_repeat
 from assistant.settings import Settings
 from assistant.spelling import Speller, one_slip
 from index.catalog import Catalog, content_terms
@@ -384,6 +384,8 @@ class Assistant:
         if GREETING.match(text) and not INJECTION.search(text):  # "thanks!", "hi": no search
             nothing = SearchResult(text, [], np.zeros(0, np.float32), [], {})
             return Decision(text, turns, text, nothing, catalog, [], "greeting")
+        if not INJECTION.search(text):  # (an aside that is an injection is refused for it)
+            text = drop_aside(text)
         return self.decide_chain.invoke({"question": text, "history": turns})
 
     # --- public surface ----------------------------------------------------------
