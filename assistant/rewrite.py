@@ -35,8 +35,8 @@ _ANAPHORA = re.compile(
 # is ...?", "Pretend I'm new here: ...". Its words are not what is asked about.
 _ASIDE = re.compile(
     r"^\W*(?:(?:please|ok(?:ay)?|so|right)[,\s]+)?(?:"
-    r"(?:skip|bypass|forget(?: about)?|ignore|never mind|leave (?:out|aside)|set aside|drop|cut|spare me|no need for)"
-    r" (?:the|all the|this|that|those|these|any|your)(?: [\w'’-]+){1,3}?"
+    r"(?P<skipped>(?:skip|bypass|forget(?: about)?|ignore|never mind|leave (?:out|aside)|set aside|drop|cut|spare me"
+    r"|no need for) (?:the|all the|this|that|those|these|any|your)(?: [\w'’-]+){1,3}?)"
     r"|(?:be|keep it|make it|keep this|make this)(?: \w+)? (?:brief|short|quick|simple|concise|snappy)"
     r"|(?:quick|short|simple|easy|silly|dumb|basic) (?:question|one|q)"
     r"|(?:(?:translate|put|say|explain|rephrase|tell me)(?: (?:it|this|that))? )?(?:into|in) (?:plain|simple|everyday"
@@ -48,16 +48,25 @@ _ASIDE = re.compile(
     r"|\d+) (?:minute|min|second|sec)s?)(?: [\w'’-]+){0,3}?"
     r")\s*(?:[:;,.!–—-]+\s*|\s(?:and|but)\s+|\s)(?:(?:just|simply|quickly|briefly|now)\s+)?"
     r"(?=(?:tell me|give me|explain|describe|list|show me|summari[sz]e|what|which|who|whom|whose|how|when|where|why"
-    r"|is|are|was|were|does|do|did|can|could|should|has|have)\b)",
+    r"|is|are|was|were|does|do|did|can|could|should)\b)",
     re.I,
 )
 
 
+_POINTS_BACK = re.compile(r"\b(it|its|that|this|them|those|these)\b", re.I)  # ("they": the documents' subject)
+
+
 def drop_aside(question: str) -> str:
     """The question without a leading word on how to answer it ("Keep it short: who founded
-    it?" -> "who founded it?"); unchanged when nothing but the aside would be left."""
-    rest = _ASIDE.sub("", question, count=1).strip()
-    return rest if len(rest.split()) >= 2 else question
+    it?" -> "who founded it?"); unchanged when nothing but the aside would be left, or when the
+    rest points back to what the aside names ("Forget the password: how do I reset it?")."""
+    aside = _ASIDE.match(question)
+    if aside is None:
+        return question
+    rest = question[aside.end():].strip()
+    if len(rest.split()) < 2 or (aside.group("skipped") and _POINTS_BACK.search(rest)):
+        return question
+    return rest
 
 
 _ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3, "fifth": 4, "sixth": 5, "last": -1,
