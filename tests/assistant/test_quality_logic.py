@@ -726,6 +726,15 @@ def test_a_long_run_of_hashes_is_read_in_linear_time() -> None:
     assert time.perf_counter() - started < 0.5
 
 
+@pytest.mark.parametrize("text", [": " * 1000, "!" * 2000, "? " * 1000, ". " * 1000])
+def test_a_long_run_of_punctuation_is_read_in_linear_time(text: str) -> None:
+    """A command is looked for after a sentence's end: each end may be followed by a few
+    non-word characters, not by all the rest of a 2,000-character question (0.9 s before)."""
+    started = time.perf_counter()
+    assert not INJECTION.search(text)
+    assert time.perf_counter() - started < 0.2
+
+
 def test_who_are_its_partners_wants_the_kinds_the_document_names_not_a_person() -> None:
     catalog = catalog_of(DOC2)
     assert decide_with(catalog, "Who are Acme's rocket component and supply chain partners?",
