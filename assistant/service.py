@@ -36,6 +36,7 @@ from assistant.abstain import (
     ChitChat,
     asks_their_contact,
     contact_of,
+    other_language,
     person_names,
 )
 from assistant.answer import Candidate, ExtractiveAnswerer
@@ -182,11 +183,11 @@ class Assistant:
         self.speller = Speller(extra_known=search.lexicon.words())
         self.decide_chain = self._build_decide_chain()
         self._lock = threading.Lock()
-        # The assistant's own refusals (prompts/abstain.txt, off_topic.txt, refuse.txt), as a client
+        # The assistant's own refusals (prompts/abstain.txt, off_topic.txt, refuse.txt, ...), as a client
         # sends them back in the history, whatever documents they named.
         self._refusal = re.compile("|".join(
             ".*?".join(re.escape(part) for part in load_text(name).strip().split("{documents}"))
-            for name in ("abstain", "off_topic", "refuse", "greeting")), re.S)
+            for name in ("abstain", "off_topic", "refuse", "greeting", "other_language")), re.S)
 
     # --- the chain -------------------------------------------------------------
     def _build_decide_chain(self) -> Runnable:
@@ -441,6 +442,8 @@ class Assistant:
         # An instruction is refused as one; a question off the documents is not told it was one.
         prompt = {"injection": "refuse", "off_topic": "off_topic", "greeting": "greeting"}.get(decision.reason or "",
                                                                                              "abstain")
+        if prompt == "off_topic" and other_language(decision.question):  # not off the documents: in another tongue
+            prompt = "other_language"
         return Answer(answer=load_text(prompt).format(documents=names), abstained=True,
                       answered_by=self.answered_by, citations=[], query=decision.query,
                       reason=decision.reason or "")

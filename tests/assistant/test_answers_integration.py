@@ -456,6 +456,16 @@ def test_an_earlier_refusal_lends_the_follow_up_no_words(real_assistant) -> None
     assert "2010" in answer.answer
 
 
+def test_a_question_in_another_language_is_told_the_assistant_reads_english(real_assistant) -> None:
+    """Declined as off_topic (the API's reasons are unchanged), but not told it is off the
+    documents: it may be about them. Asked again in English, the earlier refusal lends nothing."""
+    refused = real_assistant.ask("¿Quién fundó Xiaomi?")
+    assert refused.abstained and refused.reason == "off_topic" and refused.citations == []
+    assert "in English" in refused.answer and "outside what I can help with" not in refused.answer
+    answer = real_assistant.ask("Who founded it?", _turns(("¿Quién fundó Xiaomi?", refused.answer)))
+    assert "english" not in answer.query.lower() and "Lei Jun" in answer.answer
+
+
 @pytest.mark.parametrize("message", ["thanks!", "great, thanks", "hello", "what can you do?"])
 def test_thanks_and_greetings_get_a_friendly_pointer_not_a_search(real_assistant, message, monkeypatch) -> None:
     def no_search(*args: object, **kwargs: object) -> None:
