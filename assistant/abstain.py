@@ -277,7 +277,7 @@ _OTHER_FUNCTION_WORDS = frozenset(
     """de del la las los el le que y en au aux est para por una uno unos est\u00e1 es les des du et pour avec
     une dans sur ce cette qui vous nous der das und ist nicht mit f\u00fcr ein eine einen dem sie wie ich von
     il di che della delle sono gli questo questa um uma n\u00e3o com dos ao voc\u00ea seu sua como sobre mais
-    pelo pela""".split())
+    pelo pela chi ha hat wer wann warum qual quem da quando cuando dove porque pourquoi quand cosa""".split())
 _LETTERS = re.compile(r"[^\W\d_]+")
 _ACCENTED = re.compile(r"[\u00e0-\u00f6\u00f8-\u00ff\u0153]")
 

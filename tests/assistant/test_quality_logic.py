@@ -1847,6 +1847,12 @@ def test_text_to_publish_is_a_task_but_writing_down_what_the_report_says_is_a_qu
     ("What is 小米集团?", False),
     ("What does '¡Hola!' mean in the campaign?", False),
     ("Quelle est la stratégie de Acme en Inde ?", True),
+    # Found by a review: short questions with two function words of their own.
+    ("Chi ha fondato Acme?", True),
+    ("Qual é o fundador da Acme?", True),
+    ("Wer hat Acme gegründet?", True),
+    ("Which hat does the mascot wear?", False),
+    ("Who is Da Vinci?", False),
 ])
 def test_a_question_in_another_language_is_recognised(text: str, other: bool) -> None:
     """The model, the lexicon and the evidence rules read English: another language is declined
