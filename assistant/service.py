@@ -382,10 +382,11 @@ class Assistant:
         catalog = self.search.catalog()
         text = self.speller.mend(text, catalog)
         turns = [Turn(t.role, self.speller.mend(t.content, catalog)) if t.role == "user" else t for t in turns]
-        if GREETING.match(text) and not INJECTION.search(text):  # "thanks!", "hi": no search
+        injected = bool(INJECTION.search(text))
+        if GREETING.match(text) and not injected:  # "thanks!", "hi": no search
             nothing = SearchResult(text, [], np.zeros(0, np.float32), [], {})
             return Decision(text, turns, text, nothing, catalog, [], "greeting")
-        if not INJECTION.search(text):  # (an aside that is an injection is refused for it)
+        if not injected:  # (an aside that is an injection is refused for it)
             text = drop_aside(text)
         return self.decide_chain.invoke({"question": text, "history": turns})
 
