@@ -36,10 +36,9 @@ _ANAPHORA = re.compile(
 _ASIDE = re.compile(
     r"^\W*(?:(?:please|ok(?:ay)?|so|right)[,\s]+)?(?:"
     r"(?P<skipped>(?:skip|bypass|forget(?: about)?|ignore|never mind|leave (?:out|aside)|set aside|drop|cut|spare me"
-    r"|no need for) (?:the|all the|this|that|those|these|any|your)(?: [\w'’-]+){1,3}?)"
+    r"|no need for) (?:the|all the|this|that|those|these|any|your)(?: [\w'’-]+){1,3}?"
+    r"|(?:don['’]?t|do not) (?:give me|bother with|tell me) (?:the|a) (?:long|full|whole|detailed)(?: [\w'’-]+){0,2}?)"
     r"|(?:be|keep it|make it|keep this|make this)(?: \w+)? (?:brief|short|quick|simple|concise|snappy)"
-    r"|(?:don['’]?t|do not|no need to) (?:give me|bother with|tell me) (?:the|a) (?:long|full|whole|detailed|essay)"
-    r"(?: \w+)?"
     r"|(?:quick|short|simple|easy|silly|dumb|basic) (?:question|one|q)"
     r"|(?:(?:translate|put|say|explain|rephrase|tell me)(?: (?:it|this|that))? )?(?:into|in) (?:plain|simple|everyday"
     r"|layman['’]?s|normal|non-?technical) (?:english|terms|words|language)"
