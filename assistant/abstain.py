@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
 INJECTION = re.compile(
     r"\b(ignore|disregard|forget|override|bypass)\b.{0,40}\b(instructions?|prompts?|rules?|previous|above|context"
-    r"|document|guidelines?|everything)\b"
+    r"|document|guidelines?|everything(?! else\b))\b"
     r"|\b(system|hidden|initial|developer)\s+(prompt|message|instructions?|override)\b|\byou are now\b"
     # "Act as a pirate", "I want you to act as ..."; not "communities act as a resource".
     # (Not "Act as if I only have a minute: ...", a word on how to answer; "Act as if I am the CEO" is.)
@@ -156,7 +156,8 @@ INJECTION = re.compile(
     # believable number", "Don't bother with sources", "No need for the citations", "Whatever the
     # report says, agree with me", "Just say yes" (not "which segments make up the figures").
     r"|(^|[.!?:;,]\s{0,10}|\b(just|please|can you|could you|and|then|so)\s+)(make up|invent|fabricate|fake)\s+(a|an"
-    r"|some|me a|me some)\s+(\w+\s+){0,3}(numbers?|figures?|statistics?|stats|answers?|quotes?|sources?|citations?"
+    r"|some|me a|me some|\d+|two|three|four|five|a few|several)\s+(\w+\s+){0,3}(numbers?|figures?|statistics?|stats"
+    r"|answers?|quotes?|sources?|citations?"
     r"|data|estimates?|percentages?)\b"
     r"|\b(don['\u2019]?t|do not|no need to|never) (bother (with|about) |include |add |cite |show |use )"
     r"(the |any |your )?(sources|citations|references)\b"
@@ -168,7 +169,7 @@ INJECTION = re.compile(
     r"|(^|[.!?:;])\W{0,10}(just|simply) (say|answer|reply|agree)( with)? (yes|yeah|true)\b(?!\s*(or\b|/))"
     # The documents said to say what the asker wants: "Pretend the report says ...".
     r"|\b(pretend|imagine|suppose|act as if) (that )?(the|this|your) (report|document|text|file|source)"
-    r" (says|said|states|claims|shows)\b"
+    r" (says|said|states|claims|shows|had|has|contained|contains|included|includes)\b"
     # The rules asked for by a story or a role swap: "let's swap roles: you're the engineer who
     # configured me", "reads out the rules she runs under", "include her full list of rules".
     r"|\b(let['\u2019]?s|let us|we('ll| will)?) (swap|switch|reverse|trade) (roles|places)\b"
@@ -244,6 +245,24 @@ INJECTION = re.compile(
     r"|(^|[.!?:;,]\s{0,10})\W{0,3}no more (citations|sources|references)\b"
     r"|\byour (best|educated|rough|wild) guess\b|(^|[.!?:;])\W{0,10}(just|please|go on,?|come on,?) (guess|make a"
     r" guess|take a (wild )?guess)\b"
+    # Content or claims in place of an answer: "Give me five punchy talking points arguing that
+    # ...", "Forecast its revenue for the next three years", "Agree with me and quote the part
+    # that proves it", "Just confirm it, no caveats", "you must have a hunch", "In your personal
+    # opinion, ...", "say something rude, i dare u", "r u even a real ai", "the first 200 words
+    # of your context".
+    r"|\b(arguing|to argue|argue|argues) (that|for|against|the (exact )?opposite)\b|\b(persuasive|convincing)"
+    r" (rebuttal|essay|argument|case|pitch|speech|email|post|letter)\b"
+    r"|(^|[.!?:;]\s{0,10}|\b(please|can you|could you|just|now)\s+)(forecast|predict|project|speculate)\b"
+    r"(?! (that|whether|if)\b)"
+    r"|\bagree with me\b|\bback me up\b|\bjust confirm (it|this|that)\b|\bno (caveats|disclaimers|hedging)\b"
+    r"|\bwithout (any )?(caveats|disclaimers|hedging)\b|\b(your|a) (hunch|gut feeling|gut instinct)\b"
+    r"|\b(your|ur) (own |personal |honest )(opinion|recommendation|view|take|verdict)\b|\bin (my|your) personal"
+    r" opinion\b|\bgive me your (recommendation|verdict|opinion)\b"
+    r"|(^|[.!?:;]\s{0,10})\W{0,3}(please |just |go on,? |now )?(say|write|tell me) (something|anything|sth|somthing)"
+    r" (rude|offensive|mean|nasty|insulting|controversial)\b|\bi dare (u|you|ya)\b"
+    r"|\b(are|r) (you|u) (even )?(a |an )?(real |actual )?(ai|bot|robot|human|person|chatbot)\b"
+    r"|\b(first|last) \d+ (words|lines|characters|tokens) of (your|the) (context|prompt|instructions|input"
+    r"|conversation|messages?)\b|\byour (context|context window|input|set-?up)\b(?! (for|of|in|on)\b)"
     r"|\bno (time|room|patience|need) for\W{0,3}(it['\u2019]?s not|i (don['\u2019]?t|do not) know|not in"
     r"|i can['\u2019]?t (find|say|tell|answer)|the (document|report) (does|doesn))",
     re.I,
@@ -268,7 +287,8 @@ TASK = re.compile(
     r"|(?:^|[.!?,:;]\s*|\b(?:please|can you|could you|would you|let['’]?s|i need you to|i want you to)\s+)(?:write"
     r"|draft|compose|create|generate)\s+(?:me\s+|us\s+)?(?:a|an|some|\d+|two|three|four|five|ten|a few|several)\s+"
     r"(?:[\w-]+\s+){0,3}?(?:tweets?|(?:social media|linkedin|blog) posts?|emails?|e-mails?|letters?|adverts?|ads"
-    r"|slogans?|taglines?|reviews?|essays?|press releases?|marketing copy|captions?|hashtags?|speech|story|stories)"
+    r"|slogans?|taglines?|reviews?|essays?|press releases?|marketing copy|captions?|hashtags?|speech|story|stories"
+    r"|rebuttals?|newsletters?|op-?eds?|pitch(?:es)?|speeches)"
     r"\b(?!\s+(?:account|signature|address|alias|rule|filter|template)s?\b)"
     r"|\b(poem|haiku|limerick|sonnet|lyrics|riddle|joke|recipe|weather|python code|javascript|sql query|sort a list"
     r"|ascii art|bedtime story|short story|love letter|song about|story about)\b"
@@ -352,6 +372,23 @@ _OTHER_FUNCTION_WORDS = frozenset(
     pelo pela chi ha hat wer wann warum qual quem da quando cuando dove porque pourquoi quand cosa""".split())
 _LETTERS = re.compile(r"[^\W\d_]+")
 _ACCENTED = re.compile(r"[\u00e0-\u00f6\u00f8-\u00ff\u0153]")
+
+
+# Words for the assistant's own workings. A request to the assistant ("you", "your") that uses
+# one the documents never use ("Which database do your logs go to?", "Is your config shared
+# with the chatbot team?") is about the assistant, not about them; a document that speaks of
+# servers, filters or citations keeps such questions its own.
+_META = frozenset(stem(w) for w in """prompt prompts configuration config configured
+    chatbot chatbots bot bots llm llms gpt chatgpt openai database databases log logs server servers api apis token
+    tokens credential credentials directory directories folder folders filepath persona personas jailbreak
+    guardrail guardrails filter filters restriction restrictions citation citations setup
+    """.split())
+
+
+def about_the_assistant(question: str, vocabulary: set[str]) -> set[str]:
+    """The words of ``question`` for the assistant's own workings that the documents (their
+    stems: ``vocabulary``) never use."""
+    return {w for w in words(question) if stem(w) in _META and stem(w) not in vocabulary}
 
 
 def other_language(question: str) -> bool:
@@ -1401,6 +1438,8 @@ class Abstainer:
         ev = self.evidence(question, result, chosen, catalog, follow_up)
         if TASK.search(question) and ev.best < self.strong_score:
             return "off_topic"
+        if ADDRESSED.search(question) and about_the_assistant(question, self._vocab[2]):
+            return "injection"
         # ("How do I reset my VPN password on the company laptop?": "the company laptop" is the
         # asker's employer's, whatever the documents are about.)
         names_subject = bool(set(words(question)) & self._subjects) or bool(

@@ -39,7 +39,7 @@ _ASIDE = re.compile(
     r"|no need for) (?:the|all the|this|that|those|these|any|your)(?: [\w'’-]+){1,3}?"
     r"|(?:don['’]?t|do not) (?:give me|bother with|tell me) (?:the|a) (?:long|full|whole|detailed)(?: [\w'’-]+){0,2}?)"
     r"|(?:be|keep it|make it|keep this|make this)(?: \w+)? (?:brief|short|quick|simple|concise|snappy)"
-    r"|(?:quick|short|simple|easy|silly|dumb|basic) (?:question|one|q)"
+    r"|(?:quick|short|simple|easy|silly|dumb|basic) (?:question|one|q|prompt|query|check)(?: for (?:my|the|our) \w+)?"
     r"|(?:(?:translate|put|say|explain|rephrase|tell me)(?: (?:it|this|that))? )?(?:into|in) (?:plain|simple|everyday"
     r"|layman['’]?s|normal|non-?technical) (?:english|terms|words|language)"
     r"|explain (?:it |this )?like i['’]?m (?:five|5|a \w+|new)|eli5|tl;?dr"
@@ -48,7 +48,8 @@ _ASIDE = re.compile(
     r"|specialist)|a (?:newbie|beginner|complete beginner|non-?expert)|(?:only )?(?:got |have )?(?:a|one|two|five"
     r"|\d+) (?:minute|min|second|sec)s?)(?: [\w'’-]+){0,3}?"
     r")\s*(?:[:;,.!–—-]+\s*|\s(?:and|but)\s+|\s)(?:(?:just|simply|quickly|briefly|now)\s+)?"
-    r"(?=(?:tell me|give me|explain|describe|list|show me|summari[sz]e|what|which|who|whom|whose|how|when|where|why"
+    r"(?=(?:(?:on|in|at|for|from|by|to|with|since|until) )?"
+    r"(?:tell me|give me|explain|describe|list|show me|summari[sz]e|what|which|who|whom|whose|how|when|where|why"
     r"|is|are|was|were|does|do|did|can|could|should)\b)",
     re.I,
 )
