@@ -1512,7 +1512,7 @@ class Abstainer:
         ev = self.evidence(question, result, chosen, catalog, follow_up)
         if TASK.search(question) and ev.best < self.strong_score:
             return "off_topic"
-        if about_the_assistant(question, self._vocab[2]):
+        if about_the_assistant(question, self.vocabulary(catalog)[1]):
             return "injection"
         # ("How do I reset my VPN password on the company laptop?": "the company laptop" is the
         # asker's employer's, whatever the documents are about.)
